@@ -21,7 +21,12 @@ vpy="$venv/bin/python"
 req_sum=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ "$(cat "$venv/.a2j_requirements" 2>/dev/null)" != "$req_sum" ]; then
   say "installing requirements.txt (ROS 2 Kilted wheels, colcon, torch, ...); takes minutes once"
-  "$vpy" -m pip install -q --disable-pip-version-check -r requirements.txt
+  mkdir -p log
+  if ! "$vpy" -m pip install -q --disable-pip-version-check -r requirements.txt \
+      >log/pip_install.txt 2>&1; then
+    grep -v 'is ignored: it is neither' log/pip_install.txt | tail -30
+    exit 1
+  fi
   echo "$req_sum" > "$venv/.a2j_requirements"
 fi
 
@@ -48,6 +53,7 @@ build_sum=$( { cat a2j_ros_msgs/CMakeLists.txt a2j_ros_msgs/package.xml a2j_ros_
     -not -name '*.pyc' 2>/dev/null | sort || true; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat install/.a2j_build 2>/dev/null)" != "$build_sum" ]; then
   say "colcon build (a2j_ros_msgs, a2j_ros)"
+  mkdir -p log
   (
     export VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH"
     export AMENT_PREFIX_PATH="$venv" CMAKE_PREFIX_PATH="$venv"
