@@ -26,6 +26,7 @@ setup(
     packages=find_packages(exclude=['test', 'test.*']),
     data_files=data_files,
     install_requires=['setuptools'],
+    extras_require={'test': ['pytest']},
     zip_safe=True,
     maintainer='a2j_ros maintainers',
     maintainer_email='maintainers@a2j-ros.dev',
