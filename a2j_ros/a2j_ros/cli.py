@@ -5,9 +5,11 @@ imported only when their verb runs, so ``a2j --help`` stays fast and never loads
 """
 import argparse
 import importlib
+import os
 import sys
 
 from a2j_ros import __version__
+from a2j_ros.core.errors import A2JError
 
 # verb -> (module under a2j_ros.commands, one-line help)
 VERBS = {
@@ -64,8 +66,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f'a2j {verb}: interrupted', file=sys.stderr)
         return 130
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        # Errors the user can act on: say what is wrong, no traceback.
+    except (A2JError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        # Errors the user can act on: say what is wrong in one line, no traceback
+        # (A2J_DEBUG=1 shows it).
+        if os.environ.get('A2J_DEBUG'):
+            raise
         print(f'a2j {verb}: error: {exc}', file=sys.stderr)
         return 2
 

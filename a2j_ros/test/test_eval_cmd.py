@@ -1,0 +1,107 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from a2j_ros import cli
+from a2j_ros.core.presets import get_preset
+
+REFERENCE = Path(__file__).resolve().parents[2] / '..' / 'shared' / 'reference' / 'a2j_published'
+
+
+def _files(tmp_path, n=12, seed=0):
+    cam = get_preset('icvl').camera
+    rng = np.random.default_rng(seed)
+    gt = np.stack([rng.uniform(60, 260, (n, 16)), rng.uniform(40, 200, (n, 16)),
+                   rng.uniform(300, 500, (n, 16))], axis=-1)
+    pred = gt + rng.normal(0, 1.0, gt.shape)
+    np.savetxt(tmp_path / 'pred.txt', pred.reshape(n, -1))
+    np.save(tmp_path / 'gt.npy', gt)
+    errors = np.linalg.norm(cam.unproject(pred) - cam.unproject(gt), axis=-1)
+    return tmp_path / 'pred.txt', tmp_path / 'gt.npy', errors
+
+
+def test_eval_prints_table_writes_json_and_plots(tmp_path, capsys):
+    pytest.importorskip('matplotlib')
+    pred, gt, errors = _files(tmp_path)
+    code = cli.main(['eval', '--dataset', 'icvl', '--pred', str(pred), '--gt', str(gt),
+                     '--json', str(tmp_path / 'out' / 'r.json'), '--plots', str(tmp_path / 'p')])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert 'mean_error_mm' in out and 'pinky_tip' in out
+    report = json.loads((tmp_path / 'out' / 'r.json').read_text())
+    assert report['mean_error_mm'] == pytest.approx(errors.mean(), abs=1e-3)
+    assert len(report['per_joint_error_mm']) == 16
+    assert len(report['success_curve']['percent']) == 81
+    assert sorted(p.name for p in (tmp_path / 'p').iterdir()) == [
+        'icvl_per_joint_error.png', 'icvl_success_curve.png']
+
+
+def test_frame_count_mismatch_is_a_one_line_error(tmp_path, capsys):
+    pred, gt, _ = _files(tmp_path)
+    np.save(gt, np.load(gt)[:5])
+    code = cli.main(['eval', '--dataset', 'icvl', '--pred', str(pred), '--gt', str(gt)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith('a2j eval: error:') and 'pred.txt has 12 frames' in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_pred_or_checkpoint_without_modules_says_what_to_do(tmp_path, capsys):
+    assert cli.main(['eval', '--dataset', 'nyu', '--gt', 'x.mat']) == 2
+    assert '--pred PRED' in capsys.readouterr().err
+    code = cli.main(['eval', '--dataset', 'nyu', '--checkpoint', 'ck.pt', '--root',
+                     str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith('a2j eval: error:')
+    assert len(err.strip().splitlines()) == 1
+    try:
+        from a2j_ros.core.datasets import open_dataset  # noqa: F401
+    except ImportError:
+        assert '--pred PRED --gt GT' in err
+    assert cli.main(['eval', '--dataset', 'nyu', '--checkpoint', 'ck.pt']) == 2
+    assert 'needs --root DATA' in capsys.readouterr().err
+
+
+def test_unknown_dataset_is_rejected_by_argparse(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(['eval', '--dataset', 'coco', '--pred', 'a', '--gt', 'b'])
+    assert 'invalid choice' in capsys.readouterr().err
+
+
+def test_reference_itop_through_the_cli(tmp_path, capsys):
+    pred = REFERENCE / 'itop_side' / 'a2j_pred_itop_side_test_uvd.mat'
+    gt = REFERENCE / 'itop_side' / 'itop_side_keypoints3D_test.mat'
+    if not pred.is_file():
+        pytest.skip(f'reference data not found: {pred}')
+    code = cli.main(['eval', '--dataset', 'itop_side', '--pred', str(pred), '--gt', str(gt),
+                     '--json', str(tmp_path / 'itop.json')])
+    assert code == 0
+    report = json.loads((tmp_path / 'itop.json').read_text())
+    assert report['map_10cm'] == pytest.approx(88.018, abs=0.01)
+    assert 'hand 68.35' in capsys.readouterr().out
+
+
+def test_checkpoint_over_synthetic_test_split(tmp_path, capsys):
+    pytest.importorskip('torch')
+    import dataclasses
+
+    from a2j_ros.core.checkpoint import save_checkpoint
+    from a2j_ros.core.config import ModelConfig
+    from a2j_ros.core.model import A2JNet
+    model = A2JNet(ModelConfig(backbone='resnet18', input_size=64, layout='nyu_hand_14',
+                               num_joints=14))
+    crop = dataclasses.replace(get_preset('synthetic_hand').crop, input_size=64)
+    save_checkpoint(tmp_path / 'ck.pt', model, crop)
+    code = cli.main(['eval', '--checkpoint', str(tmp_path / 'ck.pt'), '--dataset',
+                     'synthetic_hand', '--frames', '3', '--batch-size', '2', '--json',
+                     str(tmp_path / 'r.json'), '--save-pred', str(tmp_path / 'p.npz')])
+    assert code == 0, capsys.readouterr().err
+    report = json.loads((tmp_path / 'r.json').read_text())
+    assert report['num_frames'] == 3 and report['checkpoint'].endswith('ck.pt')
+    assert np.isfinite(report['mean_error_mm'])
+    # the saved predictions evaluate to the same number against themselves: 0 mm
+    assert cli.main(['eval', '--dataset', 'synthetic_hand', '--pred', str(tmp_path / 'p.npz'),
+                     '--gt', str(tmp_path / 'p.npz')]) == 0
+    assert 'mean_error_mm: 0.000' in capsys.readouterr().out
