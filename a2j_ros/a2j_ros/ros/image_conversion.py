@@ -1,0 +1,58 @@
+"""sensor_msgs/Image <-> numpy depth in millimetres, without cv_bridge.
+
+REP 118 depth images: ``16UC1`` (and ``mono16``, which drivers use for the same data) hold
+millimetres with 0 = invalid, ``32FC1`` holds metres with NaN (or 0) = invalid. Rows may be
+padded (``step`` > width * bytes per pixel) and either endianness (``is_bigendian``). The
+byte-level work is ``bag.depth_codec`` (shared with the bag reader and writer); this module
+adapts it to rclpy messages. The ROS 2 ``cv_bridge`` is not used even where installed: it
+would add OpenCV to the node for a conversion that is one ``numpy.frombuffer`` here, and
+PyPI's ``cv-bridge`` maps 16UC1 to 8 bits (docs/node.md).
+"""
+import numpy as np
+
+from a2j_ros.bag.depth_codec import decode_depth, DEPTH_ENCODINGS, encode_depth
+from a2j_ros.core.errors import InputError
+
+SUPPORTED_ENCODINGS = tuple(sorted(DEPTH_ENCODINGS))
+
+
+def _buffer(data):
+    """Return a zero-copy view of a message's ``data`` (array.array, bytes or list)."""
+    try:
+        return memoryview(data).cast('B')
+    except TypeError:
+        return bytes(bytearray(data))
+
+
+def image_to_depth_mm(msg):
+    """Return float32 millimetres (H, W) from a sensor_msgs/Image; invalid pixels are 0.
+
+    Raise InputError naming the problem: an encoding that is not a depth encoding, a zero
+    size, a ``step`` shorter than a row, or a data buffer shorter than ``step * height``.
+    """
+    if msg.encoding not in DEPTH_ENCODINGS:
+        raise InputError(f'depth image encoding {msg.encoding!r} is not supported; expected '
+                         f'one of {", ".join(SUPPORTED_ENCODINGS)} (REP 118)')
+    return decode_depth(msg.height, msg.width, msg.encoding, bool(msg.is_bigendian), msg.step,
+                        _buffer(msg.data))
+
+
+def depth_mm_to_image(depth_mm, encoding='16UC1', header=None, pad_bytes=0, big_endian=False):
+    """Return a sensor_msgs/Image holding ``depth_mm`` (H, W) in ``encoding``.
+
+    The inverse of ``image_to_depth_mm`` (tests, benchmarks, synthetic publishers);
+    ``pad_bytes`` pads each row, ``big_endian`` flips the byte order.
+    """
+    from sensor_msgs.msg import Image
+    # C order: encode_depth views the pixels as bytes, which needs a contiguous last axis
+    raw = encode_depth(np.ascontiguousarray(depth_mm), encoding, pad_bytes=pad_bytes,
+                       big_endian=big_endian)
+    msg = Image(height=raw.height, width=raw.width, encoding=raw.encoding,
+                is_bigendian=raw.is_bigendian, step=raw.step)
+    if header is not None:
+        msg.header = header
+    msg.data = raw.data.tobytes()
+    return msg
+
+
+__all__ = ['SUPPORTED_ENCODINGS', 'depth_mm_to_image', 'image_to_depth_mm']
