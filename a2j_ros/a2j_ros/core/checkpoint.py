@@ -1,0 +1,191 @@
+"""a2j_ros checkpoints: one file that alone rebuilds the network and its pre-processing.
+
+A checkpoint is a ``torch.save`` dict::
+
+    format        'a2j_ros.checkpoint'
+    version       1
+    model_config  ModelConfig.to_dict()     backbone, joints, layout, input size, 2D/3D, ...
+    crop_config   CropConfig.to_dict() or None   crop mode, cube/depth thresholds, mean/std, mu
+    joint_names   list of K names (from core.layouts, or joint_00.. for unknown layouts)
+    state_dict    the weights (fp32, or fp16 with ``half=True``; loaded back as fp32)
+    ...           any extra keys given to save_checkpoint (optimizer, scheduler, epoch, ...)
+
+Files are read with ``torch.load(weights_only=True)``: plain tensors and containers only, so
+a checkpoint cannot run code. Writes are atomic (temp file in the same folder, fsync,
+``os.replace``): a crash leaves the old file or the new one, never half of one.
+"""
+import os
+from pathlib import Path
+import pickle
+import tempfile
+import zipfile
+
+import torch
+
+from a2j_ros.core.config import CropConfig, ModelConfig
+from a2j_ros.core.errors import CheckpointError, InputError
+from a2j_ros.core.layouts import LAYOUTS
+
+FORMAT = 'a2j_ros.checkpoint'
+VERSION = 1
+RESERVED = ('format', 'version', 'model_config', 'crop_config', 'joint_names', 'state_dict')
+
+
+def joint_names_for(config):
+    """Return the K joint names of a ModelConfig (generic names for an unknown layout)."""
+    layout = LAYOUTS.get(config.layout)
+    if layout is not None and layout.num_joints == config.num_joints:
+        return list(layout.joint_names)
+    return [f'joint_{i:02d}' for i in range(config.num_joints)]
+
+
+def resolve_device(device='cpu'):
+    """Return a torch.device for 'auto' (cuda when available), 'cpu', 'cuda' or 'cuda:N'."""
+    name = 'cpu' if device is None else str(device)
+    if name == 'auto':
+        name = 'cuda' if torch.cuda.is_available() else 'cpu'
+    try:
+        resolved = torch.device(name)
+    except RuntimeError:
+        raise InputError(f'unknown device {device!r}; use auto, cpu, cuda or cuda:N') from None
+    if resolved.type == 'cuda' and not torch.cuda.is_available():
+        raise InputError(f'device {device!r} asked for but CUDA is not available here')
+    return resolved
+
+
+def _read(path):
+    """Return what ``torch.load`` finds in ``path``; raise CheckpointError when it cannot."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f'checkpoint not found: {path}')
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError,
+            zipfile.BadZipFile, AttributeError, TypeError, KeyError) as exc:
+        raise CheckpointError(f'{path}: not a readable torch file (truncated or corrupt?): '
+                              f'{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}'
+                              ) from None
+
+
+def load_state_dict_file(path):
+    """Return a plain state_dict from a torch file (raw state_dict or {'state_dict': ...})."""
+    data = _read(path)
+    if isinstance(data, dict) and isinstance(data.get('state_dict'), dict):
+        data = data['state_dict']
+    if not isinstance(data, dict) or not data or not all(
+            isinstance(v, torch.Tensor) for v in data.values()):
+        raise CheckpointError(f'{path}: not a state_dict (expected a dict of tensors)')
+    return dict(data)
+
+
+def read_checkpoint(path):
+    """Return the raw checkpoint dict (for training resume); validate its format tag."""
+    data = _read(path)
+    if not isinstance(data, dict) or data.get('format') != FORMAT:
+        hint = ''
+        if isinstance(data, dict) and any(str(k).startswith(('Backbone.', 'module.Backbone.'))
+                                          for k in data):
+            hint = "; it looks like the authors' A2J weights: convert them with `a2j convert`"
+        raise CheckpointError(f'{path}: not an a2j_ros checkpoint (no {FORMAT!r} tag){hint}')
+    version = data.get('version')
+    if not isinstance(version, int) or version > VERSION:
+        raise CheckpointError(f'{path}: checkpoint format version {version!r} is newer than '
+                              f'this a2j_ros reads ({VERSION}); update a2j_ros')
+    for key in ('model_config', 'state_dict'):
+        if not isinstance(data.get(key), dict):
+            raise CheckpointError(f'{path}: checkpoint has no {key!r}')
+    return data
+
+
+def save_checkpoint(path, model, crop_config=None, *, half=False, **extra):
+    """Write ``model`` (+ crop settings and ``extra`` entries) to ``path`` atomically.
+
+    ``crop_config`` defaults to ``model.crop_config``. ``half=True`` stores floating weights
+    as fp16 (half the file; loaded back as fp32). ``extra`` holds anything plain that
+    ``torch.load(weights_only=True)`` can read back: optimizer/scheduler state_dicts, epoch,
+    metrics, ... Return the path.
+    """
+    clash = sorted(set(extra) & set(RESERVED))
+    if clash:
+        raise ValueError(f'save_checkpoint: extra keys {clash} are reserved')
+    crop = crop_config if crop_config is not None else getattr(model, 'crop_config', None)
+    if isinstance(crop, dict):
+        crop = CropConfig.from_dict(crop)
+    state = {k: v.detach().to('cpu') for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    payload = {'format': FORMAT, 'version': VERSION,
+               'model_config': model.config.to_dict(),
+               'crop_config': None if crop is None else crop.to_dict(),
+               'joint_names': joint_names_for(model.config),
+               'state_dict': state}
+    payload.update(extra)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_torch_save(payload, path)
+    return path
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_torch_save(payload, path):
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())          # mkstemp makes 0600; give the usual mode
+        with os.fdopen(fd, 'wb') as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:            # make the rename itself durable (POSIX); not possible everywhere
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def model_from_checkpoint(data, path='checkpoint'):
+    """Build an A2JNet from a checkpoint dict (see read_checkpoint); return it on the CPU."""
+    from a2j_ros.core.model import A2JNet
+    try:
+        config = ModelConfig.from_dict(data['model_config'])
+        model = A2JNet(config)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f'{path}: invalid model_config: {exc}') from None
+    state = {k: v.float() if v.is_floating_point() else v
+             for k, v in data['state_dict'].items()}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise CheckpointError(f'{path}: weights do not fit the model its config describes '
+                              f'({config.backbone}, K={config.num_joints}): '
+                              f'{" ".join(lines[1:3]) or lines[0]}') from None
+    crop = data.get('crop_config')
+    model.crop_config = CropConfig.from_dict(crop) if isinstance(crop, dict) else None
+    return model
+
+
+def load_checkpoint(path, device='cpu'):
+    """Return the A2JNet stored in ``path``, in eval mode on ``device``, crop_config set."""
+    model = model_from_checkpoint(read_checkpoint(path), path)
+    return model.to(resolve_device(device)).eval()
+
+
+__all__ = ['FORMAT', 'VERSION', 'joint_names_for', 'load_checkpoint', 'load_state_dict_file',
+           'model_from_checkpoint', 'read_checkpoint', 'resolve_device', 'save_checkpoint']
