@@ -1,0 +1,59 @@
+"""Frames for ``make-bag`` from core.datasets readers (synthetic or original file formats)."""
+import numpy as np
+
+from a2j_ros.bag.frames import GroundTruth
+from a2j_ros.bag.make_bag import roi_around_joints, SourceFrame
+from a2j_ros.core.errors import InputError
+
+SYNTHETIC_FRAMES = 100_000      # length of the synthetic streams (frames are made on demand)
+
+
+class DatasetSource:
+    """Iterate SourceFrames of a ``core.datasets`` reader, skipping frames flagged invalid."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        if dataset.camera is None:
+            raise InputError(f'{type(dataset).__name__} has no camera intrinsics; a depth bag '
+                             'needs them (2-D datasets cannot be replayed in 3-D)')
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __iter__(self):
+        for sample in self.dataset:
+            if sample.valid:
+                yield self.to_frame(sample)
+
+    def to_frame(self, sample):
+        """Return the SourceFrame of one ``core.datasets.Sample``."""
+        camera = self.dataset.camera
+        uvd = np.asarray(sample.joints_uvd, dtype=np.float64)
+        if self.dataset.mode == 'body' and sample.box is not None:
+            # The dataset's own person box (u_min, v_min, u_max, v_max), as a detector gives.
+            u0, v0, u1, v1 = np.asarray(sample.box, dtype=np.float64)
+            x0, y0 = int(np.floor(max(u0, 0))), int(np.floor(max(v0, 0)))
+            x1 = int(np.ceil(min(u1, camera.width - 1)))
+            y1 = int(np.ceil(min(v1, camera.height - 1)))
+            box = (x0, y0, x1 - x0 + 1, y1 - y0 + 1)
+        else:
+            box = roi_around_joints(uvd, camera.width, camera.height, self.dataset.mode)
+        truth = GroundTruth(self.dataset.layout, camera.unproject(uvd)[None], uvd[None])
+        return SourceFrame(depth_mm=np.asarray(sample.depth, dtype=np.float32), camera=camera,
+                           ground_truth=truth, rois=np.asarray([box], dtype=np.int64))
+
+
+def open_source(name, root=None, split='test', seed=0):
+    """Return a DatasetSource for dataset ``name`` (a core.presets name).
+
+    Synthetic sets use their held-out stream ('test' = 'val'), so a bag never holds frames
+    the demo model was trained on.
+    """
+    from a2j_ros.core.datasets import open_dataset
+    if name.startswith('synthetic_'):
+        return DatasetSource(open_dataset(name, split=split, num_frames=SYNTHETIC_FRAMES,
+                                          seed=seed))
+    return DatasetSource(open_dataset(name, root=root, split=split))
+
+
+__all__ = ['DatasetSource', 'open_source']

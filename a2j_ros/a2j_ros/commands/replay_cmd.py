@@ -1,0 +1,123 @@
+"""``a2j replay``: run a rosbag through the pose pipeline and write a report.
+
+    a2j replay BAG --checkpoint CK --report DIR [--mode offline|live] [--roi-source ...]
+               [--depth-topic T --info-topic T --roi-topic T --gt-topic T]
+
+offline reads the bag and runs core.pipeline.PosePipeline (the node's own code, no ROS,
+deterministic); live plays the bag through the pose node over DDS with sim time and records
+what it publishes (needs rclpy and a2j_ros_msgs). See docs/replay.md.
+"""
+import sys
+
+from a2j_ros.bag.topics import DEPTH_TOPIC, GT_TOPIC, INFO_TOPIC, ROI_TOPIC
+
+ROI_SOURCES = ('auto', 'topic', 'nearest', 'full_frame')
+
+
+def add_arguments(parser):
+    """Register the options of ``a2j replay``."""
+    parser.add_argument('bag', metavar='BAG',
+                        help='rosbag2: a .mcap or .db3 file or a bag directory')
+    parser.add_argument('--checkpoint', required=True, metavar='CK',
+                        help='a2j_ros checkpoint (.pt)')
+    parser.add_argument('--report', required=True, metavar='DIR',
+                        help='folder for report.json, plots/ and overlays/')
+    parser.add_argument('--mode', choices=('offline', 'live'), default='offline',
+                        help='offline: pipeline in this process (default); live: through the '
+                             'pose node over DDS with /clock')
+    parser.add_argument('--roi-source', choices=ROI_SOURCES, default='auto',
+                        help="where the hand/body boxes come from: the bag's ROI topic, the "
+                             'nearest blob, or the full frame (auto: topic if the bag has '
+                             'one, else nearest)')
+    parser.add_argument('--device', default='cpu', help='auto | cpu | cuda (default cpu)')
+    parser.add_argument('--backend', default='eager',
+                        help='inference backend (see a2j bench; default eager)')
+    parser.add_argument('--frames', type=int, default=None, metavar='N',
+                        help='replay only the first N depth frames')
+    parser.add_argument('--overlays', type=int, default=6, metavar='N',
+                        help='overlay images to draw, spread over the bag (default 6)')
+    parser.add_argument('--depth-range', type=float, nargs=2, default=None,
+                        metavar=('NEAR', 'FAR'),
+                        help='metres: depth the ROI search and the hand centre use, as the '
+                             "node's depth_min_m/depth_max_m (default 0.1 1.5 for hands, "
+                             '0.1 6 for bodies)')
+    parser.add_argument('--max-instances', type=int, default=1, metavar='N',
+                        help='most hands/bodies per frame, as the node parameter (default 1)')
+    topics = parser.add_argument_group('topics (a RealSense bag: --depth-topic '
+                                       '/camera/camera/depth/image_rect_raw)')
+    topics.add_argument('--depth-topic', default=DEPTH_TOPIC,
+                        help=f'sensor_msgs/Image, 16UC1 mm or 32FC1 m (default {DEPTH_TOPIC})')
+    topics.add_argument('--info-topic', default=INFO_TOPIC,
+                        help='sensor_msgs/CameraInfo (default: ' + INFO_TOPIC + ', else the '
+                             'camera_info next to the depth topic)')
+    topics.add_argument('--roi-topic', default=ROI_TOPIC,
+                        help=f'a2j_ros_msgs/RegionOfInterestArray (default {ROI_TOPIC})')
+    topics.add_argument('--gt-topic', default=GT_TOPIC,
+                        help=f'a2j_ros_msgs/SkeletonArray ground truth (default {GT_TOPIC}); '
+                             'without it the report has speed only')
+    live = parser.add_argument_group('live mode')
+    live.add_argument('--rate', type=float, default=1.0,
+                      help='playback speed factor, like ros2 bag play --rate (default 1.0)')
+    live.add_argument('--node', choices=('subprocess', 'inprocess'), default='subprocess',
+                      help='run the pose node as its own process (default) or in this one')
+    live.add_argument('--startup-timeout', type=float, default=180.0, metavar='S',
+                      help='seconds to wait for the pose node to come up (default 180)')
+    live.add_argument('--domain-id', type=int, default=None,
+                      help="ROS_DOMAIN_ID for the replay (default: the environment's)")
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+
+
+def _topics(args):
+    from a2j_ros.bag.topics import BagTopics
+    return BagTopics(depth=args.depth_topic, camera_info=args.info_topic,
+                     roi=args.roi_topic or None, ground_truth=args.gt_topic or None)
+
+
+def _roi_source(args, topics):
+    """Resolve ``auto``: the bag's ROI topic when it has one, else the nearest blob."""
+    if args.roi_source != 'auto':
+        return args.roi_source
+    from a2j_ros.bag.reader import BagReader
+    with BagReader(args.bag, _topics(args)) as bag:
+        return 'topic' if bag.topics.roi else 'nearest'
+
+
+def run(args):
+    """Replay the bag, write the report and print its summary; return the exit code."""
+    from a2j_ros.bag.report import format_summary, write_report
+    from a2j_ros.core.errors import A2JError
+
+    topics = _topics(args)
+    try:
+        roi_source = _roi_source(args, topics)
+        if args.mode == 'offline':
+            from a2j_ros.bag.offline_replay import replay_offline
+            record = replay_offline(args.bag, args.checkpoint, topics, roi_source=roi_source,
+                                    device=args.device, backend=args.backend,
+                                    max_frames=args.frames, overlay_count=args.overlays,
+                                    depth_range_m=args.depth_range,
+                                    max_instances=args.max_instances,
+                                    progress=not args.no_progress)
+        else:
+            try:
+                import rclpy  # noqa: F401
+
+                from a2j_ros.ros.live_replay import replay_live
+            except ImportError as exc:
+                raise A2JError(f'--mode live needs rclpy and a2j_ros_msgs ({exc}); source '
+                               'env.sh or your ROS 2 setup, or use --mode offline') from None
+            record = replay_live(args.bag, args.checkpoint, topics, roi_source=roi_source,
+                                 device=args.device, rate=args.rate, node=args.node,
+                                 max_frames=args.frames, overlay_count=args.overlays,
+                                 depth_range_m=args.depth_range,
+                                 max_instances=args.max_instances,
+                                 extra_params={'backend': args.backend},
+                                 startup_timeout_s=args.startup_timeout,
+                                 domain_id=args.domain_id, log_dir=args.report,
+                                 progress=not args.no_progress)
+        report = write_report(record, args.report)
+    except A2JError as exc:
+        print(f'a2j replay: error: {exc}', file=sys.stderr)
+        return 2
+    print(format_summary(report))
+    return 0
