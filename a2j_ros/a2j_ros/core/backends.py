@@ -1,0 +1,460 @@
+"""Inference backends: one A2J network run by eager PyTorch, torch.compile or onnxruntime.
+
+``make_predictor(model, backend, device)`` returns a ``Predictor`` whose ``predict(x)`` takes
+normalised crops (N, 1, S, S) (torch or numpy) and returns, like ``A2JNet.predict``, a dict
+``uvd`` (N, K, 3) and ``confidence`` (N, K), float32 torch tensors (on the CPU for the onnx
+backends). Only the network runs in the backend; its raw head outputs are cast to float32 and
+aggregated by ``core.aggregation.decode`` (Eq. 1-2, softmax over anchors) in fp32, always.
+
+Backends (``BACKENDS``; ``available_backends(device)`` lists the ones that work here):
+
+============== ====== ==================================================================
+name           device what runs the network
+============== ====== ==================================================================
+eager          both   the model as given, fp32 (A2JNet is already channels_last)
+channels_last  both   model and input converted to NHWC, fp32
+fused          both   BatchNorm folded into the preceding conv, NHWC, fp32
+bf16           both   fused, weights and activations bfloat16 (CPU: only where the CPU has
+                      native bf16, AVX512-BF16 or AMX; elsewhere oneDNN emulates it and it
+                      is far slower than fp32)
+fp16           cuda   fused, weights and activations float16
+compile        both   torch.compile (inductor) of the fused fp32 model with
+                      ``torch._inductor.config.freezing = True``; compiled on the first call
+                      (``compile_seconds``), recompiled for each new batch size
+onnx           both   ONNX export of the heads run by onnxruntime, all graph optimisations
+                      (CPU provider; CUDA provider on cuda)
+onnx_int8      cpu    the onnx graph quantised to int8 (static QOperator, per-channel
+                      weights, 7-bit range for AVX2) with calibration crops
+tensorrt       cuda   onnxruntime's TensorRT provider, fp16, engine cache on disk
+============== ====== ==================================================================
+
+The CUDA paths (fp16, bf16 on cuda, compile on cuda, onnx on cuda, tensorrt) are written
+but untested on the machine this package is developed on (it has no GPU).
+Devices are strings ('cpu', 'cuda', 'cuda:1', 'auto'); nothing calls ``.cuda()``.
+"""
+import copy
+from dataclasses import dataclass
+import os
+from pathlib import Path
+import tempfile
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from a2j_ros.core.aggregation import decode
+from a2j_ros.core.errors import A2JError, InputError
+
+# int8 cannot hold the 0.5 mm parity of the other backends: post-training quantisation of
+# the trunk alone moves joints by ~0.9 mm at 176 px (untrained ResNet-18/50, rendered
+# hands; docs/performance.md). Its test checks this bound at 64 px (3.4 mm per pixel,
+# 1.7 mm measured).
+INT8_BOUND_MM = 3.0
+INT8_FP32_NODES = ('/backbone/conv1/Conv',)   # node name endings kept fp32: the stem conv
+
+
+class BackendUnavailable(A2JError):
+    """A backend cannot run here (missing package, provider, GPU or CPU feature)."""
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What a backend is and where it runs."""
+
+    name: str
+    devices: tuple      # device types it supports: 'cpu', 'cuda'
+    description: str
+
+
+BACKENDS = {b.name: b for b in (
+    BackendInfo('eager', ('cpu', 'cuda'), 'PyTorch eager fp32, the model as given'),
+    BackendInfo('channels_last', ('cpu', 'cuda'), 'PyTorch eager fp32, NHWC'),
+    BackendInfo('fused', ('cpu', 'cuda'), 'eager fp32, BatchNorm folded into convs, NHWC'),
+    BackendInfo('bf16', ('cpu', 'cuda'), 'fused, bfloat16 weights and activations'),
+    BackendInfo('fp16', ('cuda',), 'fused, float16 weights and activations'),
+    BackendInfo('compile', ('cpu', 'cuda'), 'torch.compile inductor, freezing, fp32'),
+    BackendInfo('onnx', ('cpu', 'cuda'), 'onnxruntime fp32, all graph optimisations'),
+    BackendInfo('onnx_int8', ('cpu',), 'onnxruntime, int8 static quantisation'),
+    BackendInfo('tensorrt', ('cuda',), 'onnxruntime TensorRT provider, fp16'),
+)}
+
+
+# ------------------------------------------------------------------ what this machine can do
+
+def device_type(device='cpu'):
+    """Return 'cpu' or 'cuda' for a device string or torch.device ('auto' included)."""
+    name = 'cpu' if device is None else str(device)
+    if name == 'auto':
+        name = 'cuda' if torch.cuda.is_available() else 'cpu'
+    try:
+        kind = torch.device(name).type
+    except RuntimeError:
+        raise InputError(f'unknown device {device!r}; use auto, cpu, cuda or cuda:N') from None
+    if kind not in ('cpu', 'cuda'):
+        raise InputError(f'unsupported device {device!r}; use auto, cpu, cuda or cuda:N')
+    return kind
+
+
+def cpu_flags():
+    """Return the set of CPU feature flags from /proc/cpuinfo (empty where unreadable)."""
+    try:
+        text = Path('/proc/cpuinfo').read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith('flags'):
+            return set(line.split(':', 1)[1].split())
+    return set()
+
+
+def cpu_has_native_bf16():
+    """Return True when the CPU computes bf16 in hardware (AVX512-BF16 or AMX-BF16)."""
+    checks = [getattr(torch.cpu, '_is_avx512_bf16_supported', None),
+              getattr(torch.cpu, '_is_amx_tile_supported', None)]
+    if any(check is not None and check() for check in checks):
+        return True
+    return bool({'avx512_bf16', 'amx_bf16'} & cpu_flags())
+
+
+def onnxruntime_providers():
+    """Return onnxruntime's available execution providers ([] when it is not installed)."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return []
+    return list(onnxruntime.get_available_providers())
+
+
+def backend_status(backend, device='cpu'):
+    """Return None when ``backend`` can run on ``device`` here, else the reason it cannot."""
+    if backend not in BACKENDS:
+        return f'unknown backend {backend!r}; known: {", ".join(BACKENDS)}'
+    kind = device_type(device)
+    if kind not in BACKENDS[backend].devices:
+        return f'{backend} runs on {"/".join(BACKENDS[backend].devices)} only'
+    if kind == 'cuda' and not torch.cuda.is_available():
+        return 'CUDA is not available here'
+    if backend == 'bf16' and kind == 'cpu' and not cpu_has_native_bf16():
+        return ('this CPU has no native bf16 (no AVX512-BF16/AMX): oneDNN would emulate it, '
+                'much slower than fp32')
+    if backend.startswith('onnx') or backend == 'tensorrt':
+        try:
+            import onnx  # noqa: F401
+        except ImportError:
+            return 'the onnx package is not installed'
+        providers = onnxruntime_providers()
+        need = {'cpu': 'CPUExecutionProvider', 'cuda': 'CUDAExecutionProvider'}[kind]
+        if backend == 'tensorrt':
+            need = 'TensorrtExecutionProvider'
+        if need not in providers:
+            return f'onnxruntime has no {need} here (has: {", ".join(providers) or "none"})'
+    if backend == 'onnx_int8':
+        try:
+            import onnxruntime.quantization  # noqa: F401
+        except ImportError:
+            return 'onnxruntime.quantization is not importable'
+    return None
+
+
+def available_backends(device='cpu'):
+    """Return the names of the backends that can run on ``device`` on this machine."""
+    return [name for name in BACKENDS if backend_status(name, device) is None]
+
+
+# ------------------------------------------------------------------ model transforms
+
+def fold_batchnorm(model):
+    """Return a copy of ``model`` (eval mode) with every BatchNorm folded into its conv.
+
+    Pairs are found by name: sibling modules ``convN``/``bnN`` (torchvision ResNet blocks,
+    the stem, A2J's branches, the authors' heads) and ``Sequential(Conv2d, BatchNorm2d)``
+    (ResNet shortcuts). The BatchNorm becomes ``nn.Identity``. Exact up to float rounding.
+    """
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    folded = copy.deepcopy(model).eval()
+    for module in list(folded.modules()):
+        children = dict(module.named_children())
+        pairs = []
+        for name, child in children.items():
+            if isinstance(child, nn.BatchNorm2d) and name.startswith('bn'):
+                conv = children.get('conv' + name[2:])
+                if isinstance(conv, nn.Conv2d):
+                    pairs.append(('conv' + name[2:], name))
+        if isinstance(module, nn.Sequential):
+            names = list(children)
+            for a, b in zip(names[:-1], names[1:]):
+                if isinstance(children[a], nn.Conv2d) and isinstance(children[b], nn.BatchNorm2d):
+                    pairs.append((a, b))
+        for conv_name, bn_name in pairs:
+            fused = fuse_conv_bn_eval(children[conv_name], children[bn_name])
+            setattr(module, conv_name, fused)
+            setattr(module, bn_name, nn.Identity())
+    return folded.to(memory_format=torch.channels_last)
+
+
+def heads_module(model):
+    """Return a module whose forward gives the raw heads as a tuple (for tracing, export).
+
+    The tuple is (logits, offsets, depth), or (logits, offsets) for 2D models.
+    """
+    return _Heads(model)
+
+
+class _Heads(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        out = self.model(x)
+        if out['depth'] is None:
+            return out['logits'], out['offsets']
+        return out['logits'], out['offsets'], out['depth']
+
+
+# ------------------------------------------------------------------ predictors
+
+class Predictor:
+    """Run an A2J network by one backend; aggregate its heads in fp32.
+
+    Attributes: ``name`` (backend), ``device`` (torch.device), ``input_size`` (S),
+    ``compile_seconds`` (time spent building: export, quantisation, compilation; 0 for eager).
+    """
+
+    def __init__(self, model, name, device):
+        self.name, self.device = name, device
+        self.input_size = int(model.config.input_size)
+        self.use_depth = bool(model.config.use_depth)
+        self.use_concentration = bool(model.config.anchor_proposal)
+        self.num_joints = int(model.config.num_joints)
+        # (A, 2) fp32 anchors of an S x S crop, built once, copied once per output device
+        self.anchors = {'cpu': model.anchors_for(
+            torch.empty(0, 1, self.input_size, self.input_size)).float()}
+        self.compile_seconds = 0.0
+
+    def anchors_on(self, device):
+        """Return the fp32 anchors (A, 2) on ``device`` (cached)."""
+        key = str(device)
+        if key not in self.anchors:
+            self.anchors[key] = self.anchors['cpu'].to(device)
+        return self.anchors[key]
+
+    def check_input(self, x):
+        """Return x as a float32 tensor (N, 1, S, S); raise InputError when it is not."""
+        if isinstance(x, np.ndarray):
+            x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+        if not isinstance(x, torch.Tensor):
+            raise InputError(f'crops must be a torch tensor or numpy array, got {type(x)}')
+        s = self.input_size
+        if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] != s or x.shape[3] != s:
+            raise InputError(f'{self.name} predictor expects crops shaped (N, 1, {s}, {s}), '
+                             f'got {tuple(x.shape)}')
+        if x.shape[0] == 0:
+            raise InputError('empty batch: no crops to predict')
+        return x.float()
+
+    def heads(self, x):
+        """Return (logits, offsets, depth or None) for checked float32 crops x."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def predict(self, x):
+        """Return ``uvd`` (N, K, 3) and ``confidence`` (N, K) for crops x (N, 1, S, S)."""
+        x = self.check_input(x)
+        logits, offsets, depth = self.heads(x)
+        outputs = {'logits': logits.float(), 'offsets': offsets.float(),
+                   'depth': None if depth is None else depth.float()}
+        return decode(outputs, self.anchors_on(outputs['logits'].device),
+                      use_concentration=self.use_concentration)
+
+    def predict_crops(self, x):
+        """Return ``uvd`` (N, K, 3) only."""
+        return self.predict(x)['uvd']
+
+    def __repr__(self):
+        return f'Predictor({self.name!r}, device={str(self.device)!r})'
+
+
+class TorchPredictor(Predictor):
+    """Eager / channels_last / fused / bf16 / fp16 / compile: a torch module on a device."""
+
+    def __init__(self, model, name, device, dtype=torch.float32, fold=False,
+                 channels_last=True, compile_mode=None):
+        super().__init__(model, name, device)
+        net = fold_batchnorm(model) if fold else copy.deepcopy(model).eval()
+        self.channels_last = channels_last
+        if channels_last:
+            net = net.to(memory_format=torch.channels_last)
+        self.net = net.to(device=device, dtype=dtype)
+        self.dtype = dtype
+        self.fn = self.net
+        self.compile_mode = compile_mode
+        self.warm = False
+        if compile_mode is not None:
+            self.fn = torch.compile(self.net, mode=compile_mode, fullgraph=False, dynamic=False)
+
+    def heads(self, x):
+        """Run the module; return its head outputs in the backend's dtype."""
+        x = x.to(device=self.device, dtype=self.dtype)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        if self.compile_mode is None:
+            out = self.fn(x)
+        else:
+            import torch._inductor.config as inductor_config
+            with inductor_config.patch(freezing=True):
+                start = time.perf_counter()
+                out = self.fn(x)
+                if not self.warm:
+                    self.compile_seconds = time.perf_counter() - start
+                    self.warm = True
+        return out['logits'], out['offsets'], out['depth']
+
+
+class OnnxPredictor(Predictor):
+    """onnx / onnx_int8 / tensorrt: the heads exported to ONNX, run by onnxruntime."""
+
+    def __init__(self, model, name, device, threads=None, calibration=None, opset=17,
+                 cache_dir=None):
+        super().__init__(model, name, device)
+        import onnxruntime as ort
+
+        from a2j_ros.core.export import export_onnx_bytes
+        start = time.perf_counter()
+        data = export_onnx_bytes(model, heads_only=True,
+                                 opset=opset, dynamic_batch=True)
+        if name == 'onnx_int8':
+            data = quantize_int8(data, self.calibration_crops(calibration))
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = int(threads or torch.get_num_threads())
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(data, options,
+                                            providers=self.providers(name, device, cache_dir,
+                                                                     self.input_size))
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        self.compile_seconds = time.perf_counter() - start
+
+    def calibration_crops(self, calibration):
+        """Return float32 numpy calibration crops (M, 1, S, S); raise InputError if missing."""
+        if calibration is None:
+            raise InputError('onnx_int8 needs calibration crops (M, 1, S, S): real crops of '
+                             'the data the model will see (pass calibration=...)')
+        crops = self.check_input(torch.as_tensor(calibration)).cpu().numpy()
+        return crops
+
+    @staticmethod
+    def providers(name, device, cache_dir=None, size=176, max_batch=8):
+        """Return the onnxruntime provider list of a backend on a device.
+
+        TensorRT gets an optimisation profile for batches 1..``max_batch`` (optimised for 1)
+        and an engine cache, so the engine is built once per machine, not per start.
+        """
+        if device.type == 'cpu':
+            return ['CPUExecutionProvider']
+        cuda = ('CUDAExecutionProvider', {'device_id': device.index or 0})
+        if name != 'tensorrt':
+            return [cuda, 'CPUExecutionProvider']
+        cache = str(cache_dir or Path(tempfile.gettempdir()) / 'a2j_ros_trt_cache')
+        os.makedirs(cache, exist_ok=True)
+        trt = ('TensorrtExecutionProvider', {
+            'device_id': device.index or 0, 'trt_fp16_enable': True,
+            'trt_engine_cache_enable': True, 'trt_engine_cache_path': cache,
+            'trt_profile_min_shapes': f'crops:1x1x{size}x{size}',
+            'trt_profile_opt_shapes': f'crops:1x1x{size}x{size}',
+            'trt_profile_max_shapes': f'crops:{max_batch}x1x{size}x{size}'})
+        return [trt, cuda, 'CPUExecutionProvider']
+
+    def heads(self, x):
+        """Run the session on the CPU copy of x; return torch tensors."""
+        outs = self.session.run(self.output_names, {'crops': x.cpu().numpy()})
+        outs = [torch.from_numpy(o) for o in outs]
+        return outs[0], outs[1], (outs[2] if len(outs) > 2 else None)
+
+
+def quantize_int8(onnx_bytes, crops):
+    """Return the ONNX model (bytes) quantised to int8 with static calibration on ``crops``.
+
+    QOperator format (QLinearConv), per-channel int8 weights, uint8 activations, MinMax
+    calibration, and ``reduce_range`` (7-bit weights): on AVX2 CPUs without VNNI, u8s8
+    multiplies can saturate at full range (onnxruntime's quantisation notes; full range
+    measured 1.6 mm off here, 7-bit 0.9 mm). The stem conv (one depth channel in, the
+    layer where quantising the raw depth costs most) stays fp32.
+    """
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        quantize_static,
+        QuantType,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{'crops': crops[i:i + 1]} for i in range(len(crops))])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    with tempfile.TemporaryDirectory(prefix='a2j_int8_') as tmp:
+        raw, prepped, quant = (os.path.join(tmp, n) for n in ('m.onnx', 'p.onnx', 'q.onnx'))
+        with open(raw, 'wb') as f:
+            f.write(onnx_bytes)
+        quant_pre_process(raw, prepped, skip_symbolic_shape=True)
+        keep = [node.name for node in onnx.load(prepped).graph.node
+                if node.name.endswith(INT8_FP32_NODES)]
+        quantize_static(prepped, quant, Reader(), quant_format=QuantFormat.QOperator,
+                        per_channel=True, reduce_range=True, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8, nodes_to_exclude=keep)
+        with open(quant, 'rb') as f:
+            return f.read()
+
+
+def make_predictor(model, backend='eager', device='cpu', *, force=False, threads=None,
+                   calibration=None, compile_mode=None, warmup=True):
+    """Return a Predictor running ``model`` (an A2JNet) with ``backend`` on ``device``.
+
+    ``force=True`` builds a backend that ``available_backends`` leaves out for speed reasons
+    (bf16 on a CPU without native bf16), for parity checks. ``threads``: onnxruntime intra-op
+    threads (default: torch's). ``calibration``: crops (M, 1, S, S) for onnx_int8.
+    ``compile_mode``: torch.compile mode for 'compile' (default None = inductor's default;
+    'max-autotune-no-cudagraphs' tunes longer). ``warmup`` runs one batch-1 call now, so
+    compilation happens here and ``compile_seconds`` is known.
+    Raise BackendUnavailable naming the reason when the backend cannot run here.
+    """
+    if not hasattr(model, 'config') or not hasattr(model, 'anchors_for'):
+        raise InputError('make_predictor needs an A2JNet (with .config and .anchors_for)')
+    from a2j_ros.core.checkpoint import resolve_device
+    reason = backend_status(backend, device)
+    if reason is not None and not (force and backend == 'bf16' and 'native bf16' in reason):
+        raise BackendUnavailable(f'backend {backend!r} on {device}: {reason}')
+    dev = resolve_device(device)
+    model = model.eval()
+    if backend == 'eager':
+        predictor = TorchPredictor(model, backend, dev, channels_last=False)
+    elif backend == 'channels_last':
+        predictor = TorchPredictor(model, backend, dev)
+    elif backend == 'fused':
+        predictor = TorchPredictor(model, backend, dev, fold=True)
+    elif backend == 'bf16':
+        predictor = TorchPredictor(model, backend, dev, dtype=torch.bfloat16, fold=True)
+    elif backend == 'fp16':
+        predictor = TorchPredictor(model, backend, dev, dtype=torch.float16, fold=True)
+    elif backend == 'compile':
+        predictor = TorchPredictor(model, backend, dev, fold=True,
+                                   compile_mode=compile_mode or 'default')
+    else:
+        predictor = OnnxPredictor(model, backend, dev, threads=threads, calibration=calibration)
+    if warmup:
+        s = predictor.input_size
+        predictor.predict(torch.zeros(1, 1, s, s))
+    return predictor
+
+
+__all__ = ['BACKENDS', 'INT8_BOUND_MM', 'INT8_FP32_NODES', 'BackendInfo', 'BackendUnavailable',
+           'OnnxPredictor', 'Predictor', 'TorchPredictor', 'available_backends',
+           'backend_status', 'cpu_flags', 'cpu_has_native_bf16', 'device_type',
+           'fold_batchnorm', 'heads_module', 'make_predictor', 'onnxruntime_providers',
+           'quantize_int8']
