@@ -81,3 +81,22 @@ def test_roundtrip_with_padding(encoding):
 def test_non_contiguous_input_encodes():
     depth = np.arange(1, 13, dtype=np.float32).reshape(3, 4).T     # Fortran order
     assert image_to_depth_mm(depth_mm_to_image(depth)).tolist() == depth.tolist()
+
+
+@pytest.mark.parametrize('encoding,dtype', [('16UC1', np.uint16), ('mono16', np.uint16),
+                                            ('32FC1', np.float32)])
+@pytest.mark.parametrize('pad', [0, 4, 3])
+def test_native_fast_path_matches_the_codec(encoding, dtype, pad):
+    from a2j_ros.bag.depth_codec import decode_depth
+    rng = np.random.default_rng(0)
+    if dtype is np.uint16:
+        pixels = rng.integers(0, 65536, (7, 9)).astype(np.uint16)
+    else:
+        pixels = rng.uniform(-0.5, 3.0, (7, 9)).astype(np.float32)
+        pixels[0, :4] = [np.nan, np.inf, -np.inf, 0.0]
+    msg = _image(encoding, pixels, step=9 * pixels.itemsize + pad)   # pad 3: not whole pixels
+    out = image_to_depth_mm(msg)
+    expected = decode_depth(msg.height, msg.width, encoding, False, msg.step, bytes(msg.data))
+    assert out.dtype == np.float32 and out.shape == (7, 9)
+    assert out.tolist() == expected.tolist()
+    assert np.all(np.isfinite(out)) and np.all(out >= 0)

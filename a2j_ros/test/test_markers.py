@@ -77,3 +77,47 @@ def test_rois_from_a2j_message():
     msg.scores = [0.5, 0.2]
     with pytest.raises(Exception, match='scores'):
         rois_from_a2j(msg)
+
+
+def test_reused_markers_are_refilled_not_rebuilt():
+    reuse = {}
+    first = skeleton_markers([np.zeros((3, 3)) + 0.5], _header(), BONES, reuse=reuse)
+    spheres = first.markers[0]
+    header = _header()
+    header.stamp.sec = 9
+    second = skeleton_markers([np.zeros((3, 3)) + 0.25], header, BONES, reuse=reuse)
+    assert second.markers[0] is spheres and len(reuse) == 2
+    assert spheres.header.stamp.sec == 9 and spheres.points[0].x == pytest.approx(0.25)
+    assert len(second.markers[1].points) == 4 and second.markers[1].color.a == 1.0
+    fresh = skeleton_markers([np.zeros((3, 3)) + 0.25], header, BONES)
+    assert fresh.markers[0] is not spheres
+    assert [(p.x, p.y, p.z) for p in fresh.markers[1].points] == \
+        [(p.x, p.y, p.z) for p in second.markers[1].points]
+
+
+def test_marker_options_from_parameter_lists():
+    options = MarkerOptions(joint_color=[1, 0, 0], bone_color=[0, 0, 1, 0.5])
+    out = skeleton_markers([np.zeros((3, 3)) + 0.5], _header(), [[0, 1], [1, 2]], options)
+    assert (out.markers[0].color.r, out.markers[0].color.a) == (1.0, 1.0)
+    assert (out.markers[1].color.b, out.markers[1].color.a) == (1.0, 0.5)
+    assert len(out.markers[1].points) == 4 and out.markers[1].scale.x == pytest.approx(0.006)
+    assert out.markers[1].scale.y == 0.0 and out.markers[0].scale.z == pytest.approx(0.012)
+
+
+def test_skeleton_array_values_are_exact_and_nan_safe():
+    layout = get_layout('nyu_hand_14')
+    xyz = np.arange(42, dtype=np.float64).reshape(14, 3) * 10.0
+    xyz[3] = np.nan
+    result = PoseResult(joints_xyz_mm=xyz, joints_uvd=xyz.copy(),
+                        confidence=np.linspace(0, 1, 14, dtype=np.float32),
+                        roi=(0, 0, 2, 2), score=1.0, crop_box=(-3, 2, 5, 6))
+    sk = skeleton_array([result, result], _header(), layout).skeletons
+    assert [s.id for s in sk] == [0, 1]
+    got = np.array([(p.x, p.y, p.z) for p in sk[0].joints])
+    assert np.allclose(got, xyz * 1e-3, equal_nan=True)
+    uvd = np.array([(p.x, p.y, p.z) for p in sk[0].joints_uvd])
+    assert np.allclose(uvd[:, :2], xyz[:, :2], equal_nan=True)
+    assert np.allclose(uvd[:, 2], xyz[:, 2] * 1e-3, equal_nan=True)
+    assert list(sk[0].confidence) == pytest.approx(np.linspace(0, 1, 14))
+    assert (sk[0].roi.x_offset, sk[0].roi.width) == (0, 5)
+    assert result.joints_uvd[1, 2] == 50.0           # the result itself is not changed

@@ -136,3 +136,28 @@ def test_real_small_model_from_checkpoint(tmp_path):
         PosePipeline.from_checkpoint(path, backend='no_such_backend')
     with pytest.raises(CheckpointError):
         PosePipeline.from_checkpoint(tmp_path / 'missing.pt')
+
+
+def test_a_crop_that_cannot_be_made_is_rejected_the_rest_goes_through():
+    predictor = CentrePredictor()
+    # an offset of -550 mm puts the 500 mm hand's centre behind the camera: no cube there
+    pipe = PosePipeline(predictor, CropConfig(mode='hand', input_size=64), 'nyu_hand_14',
+                        centre_depth_offset_mm=-550.0)
+    frame = pipe.estimate_frame(_two_hands(), CAMERA, [[60, 100, 40, 40], [200, 90, 40, 40],
+                                                       [0, 0, 1, 1]])
+    assert [r.index for r in frame.rejected] == [0, 2]
+    assert 'depth > 0' in frame.rejected[0].reason and 'outside' in frame.rejected[1].reason
+    assert len(frame.results) == 1 and frame.results[0].roi == (200, 90, 40, 40)
+    assert frame.results[0].centre_uvd[2] == pytest.approx(50.0) and predictor.batches == [1]
+
+
+def test_sample_depth_windows_at_and_beyond_the_border():
+    depth = np.full((10, 12), 500.0, np.float32)
+    depth[:, 0] = 100.0
+    depth[9, 11] = 0.0                              # invalid
+    out = sample_depth(depth, [[0.0, 0.0], [-2.4, 1.0], [-3.0, 5.0], [11.0, 9.0],
+                               [30.0, 2.0], [np.inf, 2.0]])
+    assert out[0] == pytest.approx(500.0)           # 3 x 3 inside: three 100, six 500
+    assert out[1] == pytest.approx(100.0)           # only column 0 is inside the window
+    assert np.isnan(out[2]) and np.isnan(out[4]) and np.isnan(out[5])   # nothing inside
+    assert out[3] == pytest.approx(500.0)           # the invalid pixel is left out

@@ -253,3 +253,26 @@ def test_demo_checkpoint_joints_near_ground_truth(harness_factory):
         pred = np.array([(p.x, p.y, p.z) for p in sk.joints]) * 1000.0
         errors.append(np.linalg.norm(pred - data.camera.unproject(frame.joints_uvd), axis=1))
     assert float(np.mean(errors)) < 35.0, f'mean joint error {np.mean(errors):.1f} mm'
+
+
+def test_bench_node_breaks_the_frame_down_by_stage(checkpoint):
+    from a2j_ros.ros.bench_node import format_table, run_benchmark, STAGE_ORDER
+    result = run_benchmark(checkpoint, frames=2, width=160, height=120, warmup=1)
+    for source in ('topic', 'nearest'):
+        row = result[source]
+        assert row['frames'] == 2 and set(STAGE_ORDER) <= set(row)
+        assert row['net'] > 0 and row['publish'] > 0 and row['convert'] > 0
+        assert row['overhead'] == pytest.approx(row['total'] - row['net'], rel=0.5)
+        assert sum(row[k] for k in STAGE_ORDER[:-1]) == pytest.approx(row['total'], rel=0.2)
+    assert result['nearest']['roi'] > result['topic']['roi'] >= 0
+    table = format_table(result)
+    assert 'overhead beyond network (wall)' in table and '160x120' in table
+
+
+def test_hand_radius_parameter_is_checked(ros_context, checkpoint):
+    node = PoseNode(context=ros_context, parameter_overrides=[
+        Parameter('checkpoint', value=checkpoint), Parameter('hand_radius_m', value=-0.1)])
+    try:
+        assert 'hand_radius_m' in node.configure_error
+    finally:
+        node.destroy_node()

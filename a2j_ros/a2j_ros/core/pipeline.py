@@ -79,19 +79,26 @@ def _box_to_roi(box):
 def sample_depth(depth_mm, uv, radius=2):
     """Return the median valid depth (mm) around each (u, v) of (K, 2); NaN where none.
 
-    The window is (2 radius + 1) pixels square.
+    The window is (2 radius + 1) pixels square, cut at the image border. Vectorised: all
+    windows are gathered at once, invalid and outside pixels are NaN, then one nanmedian.
     """
     height, width = depth_mm.shape
+    uv = np.asarray(uv, dtype=np.float64).reshape(-1, 2)
+    finite = np.all(np.isfinite(uv), axis=1)
+    centre = np.zeros((len(uv), 2), np.int64)
+    centre[finite] = np.rint(uv[finite]).astype(np.int64)
+    offsets = np.arange(-radius, radius + 1)
+    rows = centre[:, 1, None, None] + offsets[None, :, None]              # (K, S, 1)
+    cols = centre[:, 0, None, None] + offsets[None, None, :]              # (K, 1, S)
+    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+    values = depth_mm[np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1)]
+    with np.errstate(invalid='ignore'):
+        good = inside & np.isfinite(values) & (values > 0) & finite[:, None, None]
+    window = np.where(good, values, np.nan).reshape(len(uv), -1)
     out = np.full(len(uv), np.nan)
-    for k, (u, v) in enumerate(np.asarray(uv, dtype=np.float64)):
-        if not (np.isfinite(u) and np.isfinite(v)):
-            continue
-        c, r = int(round(u)), int(round(v))
-        patch = depth_mm[max(r - radius, 0):min(r + radius + 1, height),
-                         max(c - radius, 0):min(c + radius + 1, width)]
-        values = patch[np.isfinite(patch) & (patch > 0)]
-        if values.size:
-            out[k] = float(np.median(values))
+    some = good.reshape(len(uv), -1).any(axis=1)
+    if np.any(some):
+        out[some] = np.nanmedian(window[some], axis=1)
     return out
 
 
@@ -191,17 +198,16 @@ class PosePipeline:
         if len(scores) != len(rois):
             raise InputError(f'{len(rois)} ROIs but {len(scores)} scores')
         estimate = FrameEstimate()
-        kept, anchors = self._prepare(depth, camera, rois, estimate.rejected)
+        kept, anchors = self._prepare(depth, rois, estimate.rejected)
         t_prep = time.perf_counter()
-        if kept:
-            crops, transform = self._crop(depth, camera, anchors)
-            t_crop = time.perf_counter()
+        cropped = self._crop_valid(depth, camera, kept, anchors, estimate.rejected)
+        t_crop = t_net = time.perf_counter()
+        if cropped is not None:
+            crops, transform, kept, anchors = cropped
             uvd_crop, confidence = self._run_network(crops)
             t_net = time.perf_counter()
-            estimate.results = self._decode(depth, camera, rois, scores, kept, anchors,
-                                            transform, uvd_crop, confidence)
-        else:
-            t_crop = t_net = t_prep
+            estimate.results = self._decode(depth, camera, scores, kept, anchors, transform,
+                                            uvd_crop, confidence)
         end = time.perf_counter()
         estimate.timings_ms = {'prepare': (t_prep - start) * 1e3, 'crop': (t_crop - t_prep) * 1e3,
                                'net': (t_net - t_crop) * 1e3, 'decode': (end - t_net) * 1e3,
@@ -220,8 +226,11 @@ class PosePipeline:
                              f'{width}x{height}')
         return depth_mm.astype(np.float32, copy=False)
 
-    def _prepare(self, depth, camera, rois, rejected):
-        """Return the usable (index, ROI) pairs and their hand centres (N, 3) or boxes (N, 4)."""
+    def _prepare(self, depth, rois, rejected):
+        """Return the usable (index, ROI) pairs and their hand centres (N, 3) or boxes (N, 4).
+
+        Whether each crop fits the image is checked by ``_crop_valid``.
+        """
         height, width = depth.shape
         kept, anchors = [], []
         for i, roi in enumerate(rois):
@@ -230,29 +239,49 @@ class PosePipeline:
                 rejected.append(RejectedRoi(i, tuple(int(v) for v in roi),
                                             'outside the image or zero size'))
                 continue
-            try:
-                anchor = self._anchor(depth, camera, clipped)
-            except InputError as exc:
-                rejected.append(RejectedRoi(i, clipped, str(exc)))
-                continue
+            if self.mode == 'body':
+                x, y, w, h = clipped
+                anchor = (x, y, x + w, y + h)
+            else:
+                anchor = hand_centre(depth, clipped, band_mm=self.hand_band_mm,
+                                     depth_offset_mm=self.centre_depth_offset_mm,
+                                     min_mm=self.min_depth_mm, max_mm=self.max_depth_mm)
+                if anchor is None:
+                    rejected.append(RejectedRoi(i, clipped, 'no valid depth inside the ROI'))
+                    continue
             kept.append((i, clipped))
             anchors.append(anchor)
         return kept, np.asarray(anchors, dtype=np.float64)
 
-    def _anchor(self, depth, camera, roi):
-        """Return the hand centre (3,) or body box (4,) of a clipped ROI, or raise InputError."""
-        if self.mode == 'body':
-            x, y, w, h = roi
-            box = np.array([x, y, x + w, y + h], dtype=np.float64)
-            body_boxes(box[None], self.crop_config, depth.shape)      # validates the box
-            return box
-        centre = hand_centre(depth, roi, band_mm=self.hand_band_mm,
-                             depth_offset_mm=self.centre_depth_offset_mm,
-                             min_mm=self.min_depth_mm, max_mm=self.max_depth_mm)
-        if centre is None:
-            raise InputError('no valid depth inside the ROI')
-        hand_boxes(centre[None], camera, self.crop_config, depth.shape)  # validates the cube
-        return centre
+    def _crop_valid(self, depth, camera, kept, anchors, rejected):
+        """Crop every kept ROI in one call; return (crops, transform, kept, anchors) or None.
+
+        When a crop does not fit the image (InputError) each ROI is checked alone, the bad
+        ones go to ``rejected`` (in ROI order) and the rest are cropped: the common case
+        costs one batched crop, a bad ROI never stops the others.
+        """
+        if not kept:
+            return None
+        try:
+            return (*self._crop(depth, camera, anchors), kept, anchors)
+        except InputError:
+            pass
+        good = []
+        for n, (index, roi) in enumerate(kept):
+            try:
+                if self.mode == 'body':
+                    body_boxes(anchors[n:n + 1], self.crop_config, depth.shape)
+                else:
+                    hand_boxes(anchors[n:n + 1], camera, self.crop_config, depth.shape)
+            except InputError as exc:
+                rejected.append(RejectedRoi(index, roi, str(exc)))
+            else:
+                good.append(n)
+        rejected.sort(key=lambda r: r.index)
+        if not good:
+            return None
+        kept, anchors = [kept[n] for n in good], anchors[good]
+        return (*self._crop(depth, camera, anchors), kept, anchors)
 
     def _crop(self, depth, camera, anchors):
         if self.mode == 'body':
@@ -272,12 +301,10 @@ class PosePipeline:
             confidence = confidence.detach().float().cpu().numpy()
         return uvd, confidence
 
-    def _decode(self, depth, camera, rois, scores, kept, anchors, transform, uvd_crop,
-                confidence):
+    def _decode(self, depth, camera, scores, kept, anchors, transform, uvd_crop, confidence):
         uvd = transform.to_image(uvd_crop.astype(np.float64))             # (N, K, 3) px, mm
         if not self.use_depth:     # 2D model: z is the measured depth at the joint, or NaN
-            for n in range(len(uvd)):
-                uvd[n, :, 2] = sample_depth(depth, uvd[n, :, :2])
+            uvd[..., 2] = sample_depth(depth, uvd[..., :2].reshape(-1, 2)).reshape(uvd.shape[:2])
         xyz = camera.unproject(uvd)
         results = []
         for n, (index, roi) in enumerate(kept):

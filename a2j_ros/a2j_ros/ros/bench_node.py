@@ -1,11 +1,16 @@
 """Measure what the pose node adds beyond the network, in ms per frame.
 
-    python -m a2j_ros.ros.bench_node [--checkpoint CK] [--frames 50] [--size 640x480]
+    python -m a2j_ros.ros.bench_node [--checkpoint CK] [--frames 30] [--size 640x480]
+                                     [--roi-source topic|nearest|both] [--json]
 
 Runs the node's own frame path (``PoseNode._process``: sensor_msgs/Image -> millimetres,
-ROI search, crop, network, decode, SkeletonArray + MarkerArray build and publish) on
-synthetic hand frames, in-process and synchronously (no DDS delivery, no waiting), and
-prints the median time of each stage. ``overhead`` = total - network. Without
+ROIs, crop centre, crop, network, decode, SkeletonArray + MarkerArray build and publish,
+diagnostics bookkeeping) on synthetic hand frames, in-process and synchronously (no DDS
+delivery, no waiting), and prints the median time of each stage. ``topic`` feeds each
+frame a RegionOfInterestArray around the hand, as a detector would; ``nearest`` searches
+the depth image itself. The overhead beyond the network is the median over frames of
+(total - network), as wall time and as this thread's CPU time (the CPU time is what the
+node costs; the wall time also counts waiting for a core on a loaded machine). Without
 ``--checkpoint`` a randomly initialised ResNet-18 hand model (input 176) is used: the
 overhead does not depend on the weights.
 """
@@ -15,22 +20,36 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 
 import numpy as np
 
-STAGE_ORDER = ('convert', 'roi', 'prepare', 'crop', 'net', 'decode', 'publish', 'total')
+STAGE_ORDER = ('convert', 'roi', 'prepare', 'crop', 'net', 'decode', 'publish', 'stats',
+               'other', 'total')
+SOURCES = ('topic', 'nearest')
 
 
 def _frames(width, height, count):
-    """Return ``count`` synthetic hand depth frames (mm) resized to width x height, + camera."""
+    """Return synthetic hand frames (mm) resized to width x height, their camera and hand boxes.
+
+    The boxes (x, y, w, h) are the joints' pixel extent padded by 15 %, like a detector's.
+    """
     from a2j_ros.core.synthetic import SyntheticHands
     data = SyntheticHands('val', count)
     camera = data.camera
     fu, fv = width / camera.width, height / camera.height
     rows = np.minimum((np.arange(height) / fv).astype(int), camera.height - 1)
     cols = np.minimum((np.arange(width) / fu).astype(int), camera.width - 1)
-    frames = [data[i].depth[rows][:, cols] for i in range(count)]
-    return frames, camera.scaled(fu, fv)
+    frames, boxes = [], []
+    for i in range(count):
+        sample = data[i]
+        frames.append(np.ascontiguousarray(sample.depth[rows][:, cols]))
+        uv = sample.joints_uvd[:, :2] * np.array([fu, fv])
+        low, high = uv.min(axis=0), uv.max(axis=0)
+        pad = 0.15 * (high - low)
+        low, high = np.floor(low - pad), np.ceil(high + pad)
+        boxes.append((int(low[0]), int(low[1]), int(high[0] - low[0]), int(high[1] - low[1])))
+    return frames, camera.scaled(fu, fv), boxes
 
 
 def _model_checkpoint(folder, input_size):
@@ -42,66 +61,148 @@ def _model_checkpoint(folder, input_size):
                                CropConfig(mode='hand', input_size=input_size, norm_std=40.0)))
 
 
-def run_benchmark(checkpoint=None, frames=50, width=320, height=240, device='cpu',
-                  input_size=176, warmup=3):
-    """Return {stage: median ms} of the node's frame path, plus 'overhead' and settings."""
+def _roi_message(box, header):
+    from sensor_msgs.msg import RegionOfInterest
+
+    from a2j_ros_msgs.msg import RegionOfInterestArray
+    x, y, w, h = box
+    return RegionOfInterestArray(header=header, rois=[RegionOfInterest(
+        x_offset=max(x, 0), y_offset=max(y, 0), width=w, height=h)], scores=[1.0])
+
+
+def _timed_network(pipeline, cpu_samples):
+    """Wrap ``pipeline._run_network`` so it records this thread's CPU seconds per call."""
+    run = pipeline._run_network
+
+    def timed(crops):
+        start = time.thread_time()
+        try:
+            return run(crops)
+        finally:
+            cpu_samples.append(time.thread_time() - start)
+    pipeline._run_network = timed
+
+
+def _run_source(path, source, images, boxes, camera, device, frames, warmup):
+    """Drive one PoseNode through ``frames`` frames; return its per-frame samples."""
     import rclpy
     from rclpy.parameter import Parameter
     from sensor_msgs.msg import CameraInfo
 
-    from a2j_ros.ros.image_conversion import depth_mm_to_image
     from a2j_ros.ros.pose_node import PoseNode
+    context = rclpy.context.Context()
+    rclpy.init(context=context)
+    node = None
+    try:
+        node = PoseNode(context=context, parameter_overrides=[
+            Parameter('checkpoint', value=path), Parameter('device', value=device),
+            Parameter('depth_max_m', value=1.5), Parameter('roi_source', value=source)])
+        if node.configure_error:
+            raise RuntimeError(node.configure_error)
+        node._stop_inputs()             # drive _process directly, no subscriptions
+        height, width = camera.height, camera.width
+        info = CameraInfo(width=width, height=height)
+        info.k = camera.k.reshape(-1).tolist()
+        node.cameras.update(info)
+        net_cpu = []
+        _timed_network(node.pipeline, net_cpu)
+        samples = {k: [] for k in STAGE_ORDER + ('cpu_overhead',)}
+        for i in range(frames + warmup):
+            image = images[i % len(images)]
+            image.header.stamp.sec = i + 1
+            item = (image, _roi_message(boxes[i % len(boxes)], image.header)
+                    if source == 'topic' else None)
+            node.last_stages_ms = {}
+            del net_cpu[:]
+            cpu = time.thread_time()
+            node._process(item)
+            cpu = time.thread_time() - cpu
+            stages = node.last_stages_ms
+            if i < warmup or not stages:
+                continue
+            for key in STAGE_ORDER:
+                samples[key].append(stages.get(key, 0.0))
+            samples['cpu_overhead'].append((cpu - sum(net_cpu)) * 1e3)
+        errors = dict(node.stats.errors)
+        model_input = node.pipeline.crop_config.input_size
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.shutdown(context=context)
+    if not samples['total']:
+        raise RuntimeError(f'{source}: no frame was processed (errors: {errors})')
+    return samples, model_input
 
-    depth_frames, camera = _frames(width, height, max(min(frames, 20), 1))
+
+def run_benchmark(checkpoint=None, frames=30, width=640, height=480, device='cpu',
+                  input_size=176, warmup=3, sources=SOURCES):
+    """Return {source: {stage: median ms, 'overhead', 'overhead_cpu'}} and the settings.
+
+    ``overhead`` is the median over frames of total - network (wall clock),
+    ``overhead_cpu`` the same in this thread's CPU time.
+    """
+    from a2j_ros.ros.image_conversion import depth_mm_to_image
+    depth_frames, camera, boxes = _frames(width, height, max(min(frames, 20), 1))
+    images = [depth_mm_to_image(d) for d in depth_frames]
+    for image in images:
+        image.header.frame_id = 'bench_depth_optical_frame'
+    result = {'image': f'{width}x{height}', 'device': device, 'sources': list(sources),
+              'load_average': _load_average()}
     with tempfile.TemporaryDirectory() as folder:
         path = checkpoint or _model_checkpoint(folder, input_size)
-        context = rclpy.context.Context()
-        rclpy.init(context=context)
-        node = None
-        try:
-            node = PoseNode(context=context, parameter_overrides=[
-                Parameter('checkpoint', value=path), Parameter('device', value=device),
-                Parameter('depth_max_m', value=1.5)])
-            if node.configure_error:
-                raise RuntimeError(node.configure_error)
-            node._stop_inputs()             # drive _process directly, no subscriptions
-            info = CameraInfo(width=width, height=height)
-            info.k = camera.k.reshape(-1).tolist()
-            node.cameras.update(info)
-            images = [depth_mm_to_image(d) for d in depth_frames]
-            for i, image in enumerate(images):
-                image.header.frame_id = 'bench_depth_optical_frame'
-                image.header.stamp.sec = i + 1
-            samples = {k: [] for k in STAGE_ORDER}
-            for i in range(frames + warmup):
-                node.last_stages_ms = {}
-                node._process((images[i % len(images)], None))
-                if i >= warmup and node.last_stages_ms:
-                    for key in STAGE_ORDER:
-                        samples[key].append(node.last_stages_ms.get(key, 0.0))
-            model_input = node.pipeline.crop_config.input_size
-        finally:
-            if node is not None:
-                node.destroy_node()
-            rclpy.shutdown(context=context)
-    if not samples['total']:
-        raise RuntimeError('no frame was processed (see the warnings above)')
-    result = {k: statistics.median(v) for k, v in samples.items()}
-    result['overhead'] = statistics.median(
-        t - n for t, n in zip(samples['total'], samples['net']))
-    result.update(frames=len(samples['total']), image=f'{width}x{height}',
-                  input_size=model_input, device=device)
+        for source in sources:
+            samples, result['input_size'] = _run_source(path, source, images, boxes, camera,
+                                                        device, frames, warmup)
+            row = {k: statistics.median(v) for k, v in samples.items() if k != 'cpu_overhead'}
+            row['overhead'] = statistics.median(
+                t - n for t, n in zip(samples['total'], samples['net']))
+            row['overhead_cpu'] = statistics.median(samples['cpu_overhead'])
+            row['frames'] = len(samples['total'])
+            result[source] = row
     return result
 
 
+def _load_average():
+    """Return the 1-minute load average (other work on the CPU inflates wall times), or None."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def format_table(result):
+    """Return the benchmark result as a printable table, one column per ROI source."""
+    sources = result['sources']
+    lines = [f'pose node frame path: {result["image"]} 16UC1 depth, hand model input '
+             f'{result["input_size"]}, {result["device"]}, median of '
+             f'{result[sources[0]]["frames"]} frames, ms per frame (load average '
+             f'{result.get("load_average")} on {os.cpu_count()} CPUs)',
+             f'  {"stage":34s}' + ''.join(f'{s:>10s}' for s in sources)]
+    labels = {'convert': 'convert (Image -> mm)', 'roi': 'roi (read / nearest search)',
+              'prepare': 'prepare (hand centre)', 'crop': 'crop', 'net': 'network',
+              'decode': 'decode (uncrop, unproject)',
+              'publish': 'publish (SkeletonArray, MarkerArray)',
+              'stats': 'diagnostics bookkeeping', 'other': 'other (total - stages)',
+              'total': 'total'}
+    for key in STAGE_ORDER:
+        lines.append(f'  {labels[key]:34s}' + ''.join(f'{result[s][key]:10.2f}'
+                                                       for s in sources))
+    for key, label in (('overhead', 'overhead beyond network (wall)'),
+                       ('overhead_cpu', 'overhead beyond network (CPU)')):
+        lines.append(f'  {label:34s}' + ''.join(f'{result[s][key]:10.2f}' for s in sources))
+    return '\n'.join(lines)
+
+
 def main(argv=None):
-    """Run the benchmark and print one line per stage (or JSON)."""
+    """Run the benchmark and print the table (or JSON)."""
     parser = argparse.ArgumentParser(prog='python -m a2j_ros.ros.bench_node',
                                      description=__doc__.splitlines()[0])
     parser.add_argument('--checkpoint', default=None, help='a2j_ros hand checkpoint')
-    parser.add_argument('--frames', type=int, default=50)
-    parser.add_argument('--size', default='320x240', help='depth image WxH (default 320x240)')
+    parser.add_argument('--frames', type=int, default=30)
+    parser.add_argument('--size', default='640x480', help='depth image WxH (default 640x480)')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--roi-source', default='both', choices=SOURCES + ('both',),
+                        help='ROIs from a detector topic, the nearest search, or both')
     parser.add_argument('--input-size', type=int, default=176,
                         help='input of the random model when no checkpoint is given')
     parser.add_argument('--json', action='store_true', help='print JSON')
@@ -110,15 +211,12 @@ def main(argv=None):
         width, height = (int(v) for v in args.size.lower().split('x'))
     except ValueError:
         parser.error(f'--size must look like 640x480, got {args.size!r}')
+    if args.frames < 1:
+        parser.error('--frames must be >= 1')
+    sources = SOURCES if args.roi_source == 'both' else (args.roi_source,)
     result = run_benchmark(args.checkpoint, args.frames, width, height, args.device,
-                           args.input_size)
-    if args.json:
-        print(json.dumps(result, indent=1))
-        return 0
-    print(f'pose node frame path, {result["image"]} depth, input {result["input_size"]}, '
-          f'{result["device"]}, median of {result["frames"]} frames (ms):')
-    for key in STAGE_ORDER + ('overhead',):
-        print(f'  {key:9s} {result[key]:8.2f}')
+                           args.input_size, sources=sources)
+    print(json.dumps(result, indent=1) if args.json else format_table(result))
     return 0
 
 

@@ -7,15 +7,18 @@ than last time the vanished namespaces are DELETEd; when none is seen the array 
 DELETEALL. Joints with a non-finite position (2D layouts without depth) are left out.
 """
 from dataclasses import dataclass
+import functools
 
 import numpy as np
+
+from a2j_ros.ros.messages import points, unchecked
 
 # Instance colours (RGB), cycled: joint spheres take them, bones a lighter shade.
 PALETTE = ((0.12, 0.47, 0.71), (1.0, 0.5, 0.05), (0.17, 0.63, 0.17), (0.84, 0.15, 0.16),
            (0.58, 0.4, 0.74), (0.55, 0.34, 0.29))
 
 
-@dataclass
+@dataclass(frozen=True)
 class MarkerOptions:
     """How skeletons are drawn (metres, seconds, RGBA in 0..1)."""
 
@@ -27,11 +30,14 @@ class MarkerOptions:
     bone_color: tuple = ()              # empty = lighter palette colour
     alpha: float = 1.0
 
+    def __post_init__(self):
+        for name in ('joint_color', 'bone_color'):      # lists (parameters) -> hashable tuples
+            object.__setattr__(self, name, tuple(float(c) for c in getattr(self, name) or ()))
 
-def _color(rgba):
-    from std_msgs.msg import ColorRGBA
+
+def _rgba(rgba):
     r, g, b, a = (list(rgba) + [1.0])[:4]          # RGB or RGBA; alpha 1 when not given
-    return ColorRGBA(r=float(r), g=float(g), b=float(b), a=float(a))
+    return (float(r), float(g), float(b), float(a))
 
 
 def instance_colors(index, options):
@@ -42,58 +48,101 @@ def instance_colors(index, options):
     return joint, bone
 
 
-def _duration(seconds):
-    from builtin_interfaces.msg import Duration
+def _sec_nanosec(seconds):
     seconds = max(float(seconds), 0.0)
     sec = int(seconds)
-    return Duration(sec=sec, nanosec=int(round((seconds - sec) * 1e9)) % 1_000_000_000)
+    return sec, int(round((seconds - sec) * 1e9)) % 1_000_000_000
 
 
-def _base(header, ns, marker_id, kind, options):
+@functools.lru_cache(maxsize=64)
+def _style(index, options):
+    """Return the static parts of instance ``index``'s markers (cached per options).
+
+    Plain tuples: every marker gets its own message objects built from them.
+    """
+    joint_rgba, bone_rgba = instance_colors(index, options)
+    return (f'{options.ns_prefix}{index}', _rgba(joint_rgba), _rgba(bone_rgba),
+            _sec_nanosec(options.lifetime_s))
+
+
+def _marker(header, ns, marker_id, kind, scale, rgba, lifetime, pts):
+    from builtin_interfaces.msg import Duration
+    from std_msgs.msg import ColorRGBA
     from visualization_msgs.msg import Marker
-    marker = Marker(header=header, ns=ns, id=marker_id, type=kind, action=Marker.ADD)
+    r, g, b, a = rgba
+    marker = Marker(header=header, ns=ns, id=marker_id, type=kind, action=Marker.ADD,
+                    color=ColorRGBA(r=r, g=g, b=b, a=a, **unchecked(ColorRGBA)),
+                    lifetime=Duration(sec=lifetime[0], nanosec=lifetime[1]),
+                    frame_locked=False, points=pts, **unchecked(Marker))
     marker.pose.orientation.w = 1.0
-    marker.lifetime = _duration(options.lifetime_s)
-    marker.frame_locked = False
+    marker.scale.x = scale
+    if kind == Marker.SPHERE_LIST:
+        marker.scale.y = marker.scale.z = scale
     return marker
 
 
-def skeleton_markers(joints_m, header, bones, options=None, previous_count=0):
+def _bone_index(bones):
+    """Return the bones as an (B, 2) int array (cached for a layout's tuple of pairs)."""
+    try:
+        return _bone_array(bones)
+    except TypeError:                       # unhashable (a list): convert every time
+        return _bone_array.__wrapped__(bones)
+
+
+@functools.lru_cache(maxsize=16)
+def _bone_array(bones):
+    return np.asarray(bones, dtype=np.int64).reshape(-1, 2)
+
+
+def _reused(reuse, key, header, pts, build):
+    """Return the marker ``key`` of ``reuse`` with a new header and points, or a new one."""
+    if reuse is None:
+        return build()
+    marker = reuse.get(key)
+    if marker is None:
+        marker = reuse[key] = build()
+    else:
+        marker.header, marker.points = header, pts
+    return marker
+
+
+def skeleton_markers(joints_m, header, bones, options=None, previous_count=0, reuse=None):
     """Return a MarkerArray drawing ``joints_m``: a list of (K, 3) arrays in metres.
 
     ``bones`` are the layout's (parent, child) index pairs; ``previous_count`` the number of
     instances drawn last time (their namespaces beyond the new count are deleted).
+    ``reuse``: a dict the caller keeps between calls; the ADD markers are then built once
+    and only their header and points change, so each call overwrites the markers the last
+    call returned (publish them before the next call, as the pose node does).
     """
-    from geometry_msgs.msg import Point
     from visualization_msgs.msg import Marker, MarkerArray
     options = options or MarkerOptions()
     out = MarkerArray()
     if not joints_m:
-        clear = Marker(header=header, action=Marker.DELETEALL)
-        out.markers.append(clear)
+        out.markers = [Marker(header=header, action=Marker.DELETEALL)]
         return out
+    pairs = _bone_index(bones)
+    markers = []
     for i, joints in enumerate(joints_m):
         joints = np.asarray(joints, dtype=np.float64)
         finite = np.all(np.isfinite(joints), axis=1)
-        joint_rgba, bone_rgba = instance_colors(i, options)
-        ns = f'{options.ns_prefix}{i}'
-        spheres = _base(header, ns, 0, Marker.SPHERE_LIST, options)
-        spheres.scale.x = spheres.scale.y = spheres.scale.z = float(options.joint_scale)
-        spheres.color = _color(joint_rgba)
-        spheres.points = [Point(x=p[0], y=p[1], z=p[2]) for p in joints[finite].tolist()]
-        lines = _base(header, ns, 1, Marker.LINE_LIST, options)
-        lines.scale.x = float(options.bone_width)
-        lines.color = _color(bone_rgba)
-        for a, b in bones:
-            if finite[a] and finite[b]:
-                lines.points.append(Point(x=joints[a, 0], y=joints[a, 1], z=joints[a, 2]))
-                lines.points.append(Point(x=joints[b, 0], y=joints[b, 1], z=joints[b, 2]))
-        out.markers.extend([spheres, lines])
+        ns, joint_color, bone_color, lifetime = _style(i, options)
+        drawn = pairs[finite[pairs[:, 0]] & finite[pairs[:, 1]]].reshape(-1).tolist()
+        # one Point per joint, shared by the sphere list and the bone lines (read-only)
+        pts = points(joints)
+        spheres = pts if finite.all() else [pts[k] for k in np.flatnonzero(finite).tolist()]
+        lines = [pts[k] for k in drawn]
+        markers.append(_reused(reuse, (i, 0, options), header, spheres, lambda: _marker(
+            header, ns, 0, Marker.SPHERE_LIST, float(options.joint_scale), joint_color,
+            lifetime, spheres)))
+        markers.append(_reused(reuse, (i, 1, options), header, lines, lambda: _marker(
+            header, ns, 1, Marker.LINE_LIST, float(options.bone_width), bone_color, lifetime,
+            lines)))
     for i in range(len(joints_m), previous_count):
         for marker_id in (0, 1):
-            gone = Marker(header=header, ns=f'{options.ns_prefix}{i}', id=marker_id,
-                          action=Marker.DELETE)
-            out.markers.append(gone)
+            markers.append(Marker(header=header, ns=f'{options.ns_prefix}{i}', id=marker_id,
+                                  action=Marker.DELETE))
+    out.markers = markers
     return out
 
 

@@ -1,4 +1,12 @@
-"""Pipeline results -> a2j_ros_msgs/SkeletonArray (metres), and ROI messages -> numpy boxes."""
+"""Pipeline results -> a2j_ros_msgs/SkeletonArray (metres), and ROI messages -> numpy boxes.
+
+Built for a per-frame budget: the points come from one ``tolist()`` of a float64 array and
+are created without rclpy's per-field type assertions (``check_fields=False``, where this
+ROS distribution's generated messages support it: the values are Python floats already),
+float32[] fields are filled from an ``array.array``, and joint-name lists are cached.
+"""
+import array
+import functools
 import math
 
 import numpy as np
@@ -8,9 +16,25 @@ from a2j_ros.core.errors import InputError
 MM_TO_M = 1e-3
 
 
-def _point(x, y, z):
+@functools.lru_cache(maxsize=None)
+def unchecked(message_type):
+    """Return the constructor keywords that skip ``message_type``'s field checks, or {}.
+
+    ROS 2 Jazzy and later generate ``check_fields``; older messages assert on it.
+    """
+    return {'check_fields': False} if '_check_fields' in message_type.__slots__ else {}
+
+
+def points(rows):
+    """Return a list of geometry_msgs/Point, one per (x, y, z) row of an (N, 3) array."""
     from geometry_msgs.msg import Point
-    return Point(x=float(x), y=float(y), z=float(z))
+    kw = unchecked(Point)
+    return [Point(x=x, y=y, z=z, **kw) for x, y, z in np.asarray(rows, np.float64).tolist()]
+
+
+@functools.lru_cache(maxsize=16)
+def _joint_names(layout):
+    return tuple(layout.joint_names)
 
 
 def skeleton_array(results, header, layout):
@@ -19,19 +43,25 @@ def skeleton_array(results, header, layout):
     ``header`` is the depth image's (same stamp and optical frame); ``layout`` the
     core.layouts JointLayout. ``Skeleton.roi`` is the crop fed to the network.
     """
+    from sensor_msgs.msg import RegionOfInterest
+
     from a2j_ros_msgs.msg import Skeleton, SkeletonArray
     out = SkeletonArray(header=header)
-    names = list(layout.joint_names)
+    names = list(_joint_names(layout))
+    kw, roi_kw = unchecked(Skeleton), unchecked(RegionOfInterest)
+    skeletons = []
     for i, result in enumerate(results):
-        sk = Skeleton(id=i, layout=layout.name, joint_names=names, score=float(result.score))
         xyz = np.asarray(result.joints_xyz_mm, dtype=np.float64) * MM_TO_M
-        uvd = np.asarray(result.joints_uvd, dtype=np.float64)
-        sk.joints = [_point(*p) for p in xyz]
-        sk.joints_uvd = [_point(u, v, d * MM_TO_M) for u, v, d in uvd]
-        sk.confidence = [float(c) for c in np.asarray(result.confidence).reshape(-1)]
+        uvd = np.array(result.joints_uvd, dtype=np.float64)
+        uvd[:, 2] *= MM_TO_M
         x, y, w, h = (max(int(v), 0) for v in result.crop_box)
-        sk.roi.x_offset, sk.roi.y_offset, sk.roi.width, sk.roi.height = x, y, w, h
-        out.skeletons.append(sk)
+        confidence = np.asarray(result.confidence, dtype=np.float32).reshape(-1)
+        skeletons.append(Skeleton(
+            id=i, layout=layout.name, joint_names=names, score=float(result.score),
+            joints=points(xyz), joints_uvd=points(uvd),
+            confidence=array.array('f', confidence.tobytes()),
+            roi=RegionOfInterest(x_offset=x, y_offset=y, width=w, height=h, **roi_kw), **kw))
+    out.skeletons = skeletons
     return out
 
 
@@ -66,4 +96,5 @@ def rois_from_detection2d(msg):
             np.array(scores, dtype=np.float32))
 
 
-__all__ = ['MM_TO_M', 'rois_from_a2j', 'rois_from_detection2d', 'skeleton_array']
+__all__ = ['MM_TO_M', 'points', 'rois_from_a2j', 'rois_from_detection2d', 'skeleton_array',
+           'unchecked']

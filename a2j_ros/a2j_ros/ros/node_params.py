@@ -33,6 +33,11 @@ PARAMETERS = (
      None),
     ('hand_band_m', 0.15, 'nearest source, hands: depth band behind the nearest pixel', None),
     ('min_blob_pixels', 60, 'nearest source: smaller blobs are noise', None),
+    ('hand_radius_m', 0.06, 'nearest source, hands: the ROI is the part of the blob within '
+     'this radius of a mean-shift centre started at its distal end (not the forearm); '
+     '0 = the whole blob', None),
+    ('reject_planes', True, 'nearest source, hands: skip a nearest blob that is a large '
+     'plane (a table reaching toward the camera)', None),
     ('centre_depth_offset_m', 0.015, "hands: crop centre depth = median of the ROI's "
      'nearest band + this (joints lie behind the visible surface)', None),
     ('body_input_scale', 0.001, 'bodies: depth unit fed to the network per mm (0.001 = metres; '
@@ -78,6 +83,8 @@ class NodeSettings:
     depth_max_mm: float
     hand_band_mm: float
     min_blob_pixels: int
+    hand_radius_mm: float
+    reject_planes: bool
     centre_depth_offset_mm: float
     body_input_scale: float
     max_instances: int
@@ -161,7 +168,7 @@ def read_settings(node):
         if not raw[name] > 0:
             raise InputError(f'parameter {name} must be > 0, got {raw[name]!r}')
     for name in ('sync_slop_s', 'depth_min_m', 'min_blob_pixels', 'max_instances',
-                 'marker_lifetime_s', 'log_throttle_s'):
+                 'marker_lifetime_s', 'log_throttle_s', 'hand_radius_m'):
         if not raw[name] >= 0:
             raise InputError(f'parameter {name} must be >= 0, got {raw[name]!r}')
     if raw['depth_min_m'] >= raw['depth_max_m']:
@@ -181,6 +188,7 @@ def read_settings(node):
         use_message_filters=bool(raw['use_message_filters']),
         depth_min_mm=1e3 * raw['depth_min_m'], depth_max_mm=1e3 * raw['depth_max_m'],
         hand_band_mm=1e3 * raw['hand_band_m'], min_blob_pixels=int(raw['min_blob_pixels']),
+        hand_radius_mm=1e3 * raw['hand_radius_m'], reject_planes=bool(raw['reject_planes']),
         centre_depth_offset_mm=1e3 * raw['centre_depth_offset_m'],
         body_input_scale=float(raw['body_input_scale']),
         max_instances=int(raw['max_instances']), frame_id=str(raw['frame_id']),
