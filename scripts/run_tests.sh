@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite (pytest) in the set-up environment. Used by `make test` and CI.
+# Runs the test suite (pytest) in the set-up environment. Used by `make test` and CI.
+# Arguments go to pytest (default: the whole a2j_ros/test folder).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -10,7 +11,8 @@ export ROS_DOMAIN_ID=${ROS_DOMAIN_ID:-$(( ($$ % 100) + 100 ))}
 export ROS_AUTOMATIC_DISCOVERY_RANGE=${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 export MPLBACKEND=Agg
-python -m pytest a2j_ros/test -q -p no:cacheprovider "$@"
+if [ $# -eq 0 ]; then set -- a2j_ros/test; fi
+python -m pytest -q -p no:cacheprovider "$@"
 rc=$?
 if [ $rc -eq 5 ]; then echo "run_tests: pytest collected no tests"; fi
 exit $rc
