@@ -68,10 +68,12 @@ def test_live_replay_matches_offline(bag, checkpoint, tmp_path, node):
     for outcome in answered:
         assert outcome.latency_s > 0
         reference = offline.frames[outcome.index]
-        # The node runs the same pipeline on the same depth: the same joints (metres on the
-        # wire, so float rounding only).
-        np.testing.assert_allclose(outcome.pred_xyz_mm, reference.pred_xyz_mm, atol=1e-3)
-        np.testing.assert_allclose(outcome.pred_uvd, reference.pred_uvd, atol=1e-3)
+        # The node runs the same pipeline on the same depth: the same joints. In-process only
+        # float rounding differs (metres on the wire); a node process may run the network
+        # with another thread count (other oneDNN kernels: ~0.1 mm on this random model).
+        atol = 1e-3 if node == 'inprocess' else 0.5
+        np.testing.assert_allclose(outcome.pred_xyz_mm, reference.pred_xyz_mm, atol=atol)
+        np.testing.assert_allclose(outcome.pred_uvd, reference.pred_uvd, atol=atol)
         assert outcome.rois.tolist() == reference.rois.tolist()
     report = write_report(record, tmp_path / 'report')
     speed = json.loads((tmp_path / 'report' / 'report.json').read_text())['speed']

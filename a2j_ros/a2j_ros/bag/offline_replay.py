@@ -42,7 +42,7 @@ def frame_rois(frame, roi_source, mode, search):
             rois, scores = rois[keep], scores[keep]
         return rois, scores
     from a2j_ros.core.roi import find_rois
-    return find_rois(frame.depth_mm, roi_source, mode, search)
+    return find_rois(frame.depth_mm, roi_source, mode, search, frame.camera)
 
 
 def configure_depth_range(pipeline, depth_range_m=None, max_instances=1):
