@@ -5,7 +5,7 @@ import pytest
 from a2j_ros.core.camera import PinholeCamera
 from a2j_ros.core.datasets import open_dataset
 from a2j_ros.core.errors import InputError
-from a2j_ros.core.synthetic import SyntheticBodies, SyntheticHands
+from a2j_ros.core.synthetic import BodyScene, SyntheticBodies, SyntheticHands
 from a2j_ros.core.synthetic.renderer import DepthRenderer, finish_depth
 
 CAM = PinholeCamera(fx=241.0, fy=241.0, cx=160.0, cy=120.0, width=320, height=240)
@@ -40,6 +40,21 @@ def test_capsule_caps_and_nearest_wins():
     renderer.add_plane(zbuf, (0.0, 0.0, 1.0), (0.0, 0.0, 900.0))
     assert zbuf[120, 160] == pytest.approx(585.0, abs=1e-3)      # the capsule is in front
     assert zbuf[0, 0] == pytest.approx(900.0, abs=1e-2)
+
+
+def test_plane_offset_for_depth_keeps_the_plane_beyond_a_depth():
+    renderer = DepthRenderer(CAM)
+    for normal in ((0.0, 0.985, -0.171), (0.3, -0.2, 0.93), (0.0, 0.0, 1.0)):
+        normal = np.asarray(normal) / np.linalg.norm(normal)
+        offset = renderer.plane_offset_for_depth(normal, 500.0)
+        zbuf = renderer.empty()
+        renderer.add_plane(zbuf, normal, normal * offset)
+        # the nearest hit is exactly 500 mm, at a corner of the image
+        assert zbuf.min() == pytest.approx(500.0, rel=1e-4)
+        assert np.unravel_index(np.argmin(zbuf), zbuf.shape) in {(0, 0), (0, 319), (239, 0),
+                                                                  (239, 319)}
+    # a plane facing away from every ray is never seen: no offset needed
+    assert renderer.plane_offset_for_depth((0.0, 0.0, -1.0), 500.0) == 0.0
 
 
 def test_finish_depth_noise_holes_and_range():
@@ -105,6 +120,60 @@ def test_body_frames_and_boxes():
         assert 0 <= u0 < u1 <= 319 and 0 <= v0 < v1 <= 239
         # the head is above the feet
         assert uvd[0, 1] < uvd[13, 1] and uvd[0, 1] < uvd[14, 1]
+
+
+
+def _scene_problems(sample, camera, visible_mm):
+    """Return what is physically wrong with one frame (an empty list when nothing is).
+
+    The joints must project inside the image; under 1 % of the valid pixels may lie more than
+    60 mm nearer than the nearest joint (a table, floor or wall between the camera and the
+    subject, frame 'test'/24 of seed 0 before the fix); and at least half of the joints must
+    be seen: a valid pixel within ``visible_mm`` of the joint's depth in its 3x3 window.
+    """
+    uvd, depth = sample.joints_uvd.astype(np.float64), sample.depth
+    problems = []
+    inside = ((uvd[:, 0] >= 0) & (uvd[:, 0] <= camera.width - 1)
+              & (uvd[:, 1] >= 0) & (uvd[:, 1] <= camera.height - 1))
+    if not inside.all():
+        problems.append(f'joints {np.flatnonzero(~inside).tolist()} outside the image')
+    valid = depth[depth > 0]
+    near = float(np.mean(valid < uvd[:, 2].min() - 60.0))
+    if near >= 0.01:
+        problems.append(f'{near:.1%} of the pixels in front of the subject')
+    cols = np.clip(np.rint(uvd[:, 0]).astype(int)[:, None] + np.arange(-1, 2), 0,
+                   camera.width - 1)
+    rows = np.clip(np.rint(uvd[:, 1]).astype(int)[:, None] + np.arange(-1, 2), 0,
+                   camera.height - 1)
+    windows = depth[rows[:, :, None], cols[:, None, :]].reshape(len(uvd), 9)   # (K, 9)
+    gap = np.where(windows > 0, np.abs(windows - uvd[:, 2:3]), np.inf).min(axis=1)
+    seen = float(np.mean(gap <= visible_mm))
+    if seen < 0.5:
+        problems.append(f'only {seen:.0%} of the joints visible')
+    return problems
+
+
+@pytest.mark.parametrize('split', ['train', 'test'])
+def test_hand_scenes_are_physically_sensible(split):
+    hands = SyntheticHands(split, num_frames=300, seed=0)
+    bad = {i: p for i in range(len(hands))
+           if (p := _scene_problems(hands[i], hands.camera, visible_mm=40.0))}
+    assert not bad, f'{len(bad)} bad frames, e.g. {dict(list(bad.items())[:3])}'
+
+
+@pytest.mark.parametrize('split', ['train', 'test'])
+def test_body_scenes_are_physically_sensible(split):
+    bodies = SyntheticBodies(split, num_frames=100, seed=0)
+    bad = {i: p for i in range(len(bodies))
+           if (p := _scene_problems(bodies[i], bodies.camera, visible_mm=200.0))}
+    assert not bad, f'{len(bad)} bad frames, e.g. {dict(list(bad.items())[:3])}'
+
+
+def test_body_scene_that_cannot_be_framed_is_an_input_error():
+    # a body 0.3-0.4 m from the camera never fits in the image
+    bodies = SyntheticBodies(num_frames=2, scene=BodyScene(depth_range=(300.0, 400.0)))
+    with pytest.raises(InputError, match='cannot frame the body'):
+        bodies[0]
 
 
 def test_bad_arguments():

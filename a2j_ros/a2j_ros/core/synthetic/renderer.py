@@ -133,6 +133,21 @@ class DepthRenderer:
         t[~(t > 0)] = np.inf
         np.minimum(zbuf, t, out=zbuf)
 
+    def plane_offset_for_depth(self, normal, nearest_mm):
+        """Return the smallest offset d at which the plane ``normal . p = d`` is seen no nearer.
+
+        A pixel's ray t * r meets the plane at depth t = d / (normal . r); over the image
+        ``normal . r`` is largest at a corner (it is linear in the ray), so every hit of the
+        plane with offset ``nearest_mm * max(normal . r)`` or more is at ``nearest_mm`` or
+        farther. Returns 0 when the plane, on the far side of the camera, is never seen.
+        """
+        normal = np.asarray(normal, dtype=np.float64)
+        du = self.ray_u[[0, -1]].astype(np.float64)
+        dv = self.ray_v[[0, -1]].astype(np.float64)
+        facing = (du[:, None] * normal[0] + dv[None, :] * normal[1] + normal[2]).max()
+        return max(float(nearest_mm) * float(facing), 0.0)
+
+
 def _unique_spheres(centres, radii):
     """Merge spheres at the same point (to 0.01 mm), keeping the largest radius."""
     keys = np.round(centres * 100.0)
