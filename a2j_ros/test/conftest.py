@@ -21,3 +21,17 @@ def spin_until(executor, predicate, timeout_s=10.0):
     while not predicate() and time.monotonic() < deadline:
         executor.spin_once(timeout_sec=0.05)
     return predicate()
+
+
+def save_random_hand_checkpoint(path, seed=0, input_size=64):
+    """Save a randomly initialised ResNet-18 nyu_hand_14 model like a trained one; return path."""
+    import torch
+
+    from a2j_ros.core.checkpoint import save_checkpoint
+    from a2j_ros.core.config import CropConfig, ModelConfig
+    from a2j_ros.core.model import A2JNet
+    torch.manual_seed(seed)
+    model = A2JNet(ModelConfig(backbone='resnet18', num_joints=14, layout='nyu_hand_14',
+                               input_size=input_size))
+    save_checkpoint(path, model, CropConfig(mode='hand', input_size=input_size, norm_std=40.0))
+    return path

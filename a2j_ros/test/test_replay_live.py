@@ -2,6 +2,7 @@
 import json
 import os
 
+from conftest import save_random_hand_checkpoint
 import numpy as np
 import pytest
 
@@ -24,15 +25,8 @@ def _domain():
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    from a2j_ros.core.checkpoint import save_checkpoint
-    from a2j_ros.core.config import CropConfig, ModelConfig
-    from a2j_ros.core.model import A2JNet
-    torch.manual_seed(1)
-    model = A2JNet(ModelConfig(backbone='resnet18', num_joints=14, layout='nyu_hand_14',
-                               input_size=64))
-    path = tmp_path_factory.mktemp('ck') / 'tiny.pt'
-    save_checkpoint(path, model, CropConfig(mode='hand', input_size=64, norm_std=40.0))
-    return path
+    """Save a random ResNet-18 hand model (64 px input) like a trained one."""
+    return save_random_hand_checkpoint(tmp_path_factory.mktemp('ck') / 'tiny.pt', seed=1)
 
 
 @pytest.fixture(scope='module')

@@ -1,6 +1,7 @@
 """Offline replay on tiny bags: storages, encodings, padded rows, ROI sources, a2j eval."""
 import json
 
+from conftest import save_random_hand_checkpoint
 import numpy as np
 import pytest
 
@@ -18,15 +19,7 @@ torch = pytest.importorskip('torch')
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     """Save a random ResNet-18 hand model (64 px input) like a trained one."""
-    from a2j_ros.core.checkpoint import save_checkpoint
-    from a2j_ros.core.config import CropConfig, ModelConfig
-    from a2j_ros.core.model import A2JNet
-    torch.manual_seed(0)
-    model = A2JNet(ModelConfig(backbone='resnet18', num_joints=14, layout='nyu_hand_14',
-                               input_size=64))
-    path = tmp_path_factory.mktemp('ck') / 'tiny.pt'
-    save_checkpoint(path, model, CropConfig(mode='hand', input_size=64, norm_std=40.0))
-    return path
+    return save_random_hand_checkpoint(tmp_path_factory.mktemp('ck') / 'tiny.pt', seed=0)
 
 
 @pytest.fixture(scope='module')
