@@ -14,14 +14,13 @@ Files are read with ``torch.load(weights_only=True)``: plain tensors and contain
 a checkpoint cannot run code. Writes are atomic (temp file in the same folder, fsync,
 ``os.replace``): a crash leaves the old file or the new one, never half of one.
 """
-import os
 from pathlib import Path
 import pickle
-import tempfile
 import zipfile
 
 import torch
 
+from a2j_ros.core.atomic import atomic_write
 from a2j_ros.core.config import CropConfig, ModelConfig
 from a2j_ros.core.errors import CheckpointError, InputError
 from a2j_ros.core.layouts import LAYOUTS
@@ -126,37 +125,9 @@ def save_checkpoint(path, model, crop_config=None, *, half=False, **extra):
     return path
 
 
-def _umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _atomic_torch_save(payload, path):
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())          # mkstemp makes 0600; give the usual mode
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:            # make the rename itself durable (POSIX); not possible everywhere
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    with atomic_write(path) as stream:
+        torch.save(payload, stream)
 
 
 def model_from_checkpoint(data, path='checkpoint'):

@@ -20,9 +20,7 @@ BatchNorm is folded into the convolutions before export.
 """
 import io
 import json
-import os
 from pathlib import Path
-import tempfile
 import warnings
 
 import numpy as np
@@ -31,6 +29,7 @@ from torch import nn
 
 from a2j_ros import __version__
 from a2j_ros.core.aggregation import decode
+from a2j_ros.core.atomic import atomic_write
 from a2j_ros.core.errors import A2JError, CheckpointError, InputError
 
 DEFAULT_OPSET = 17
@@ -140,17 +139,8 @@ def export_onnx(model, path, opset=DEFAULT_OPSET, dynamic_batch=False, fp16=Fals
     path = Path(path)
     if path.parent and not path.parent.is_dir():
         raise InputError(f'output folder does not exist: {path.parent}')
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', dir=str(path.parent or '.'))
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(proto.SerializeToString())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as stream:
+        stream.write(proto.SerializeToString())
     return path
 
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
-import tempfile
 from typing import Optional
 
 import numpy as np
 
+from a2j_ros.core.atomic import atomic_write
 from a2j_ros.core.errors import DatasetError
 
 PREDICTION_FORMAT = 'a2j_ros.predictions/1'
@@ -246,15 +246,8 @@ def save_predictions(path, layout, uvd=None, xyz=None, frame_ids=None, dataset='
     if path.suffix != '.npz':
         path = path.with_name(path.name + '.npz')
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix='.tmp')
-    try:
-        with os.fdopen(handle, 'wb') as stream:
-            np.savez_compressed(stream, **content)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as stream:
+        np.savez_compressed(stream, **content)
     return str(path)
 
 
