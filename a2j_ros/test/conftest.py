@@ -1,5 +1,17 @@
 """Shared fixtures. ROS fixtures skip cleanly where rclpy or our messages are missing."""
+from pathlib import Path
+
 import pytest
+
+# The authors' published test-set results, shipped with the tests (data/a2j_published/README.md).
+A2J_PUBLISHED = Path(__file__).resolve().parent / 'data' / 'a2j_published'
+
+
+@pytest.fixture(scope='session')
+def a2j_published():
+    """Return the folder of the authors' published data; fail (never skip) if it is missing."""
+    assert (A2J_PUBLISHED / 'README.md').is_file(), f'test data missing: {A2J_PUBLISHED}'
+    return A2J_PUBLISHED
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import argparse
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,6 @@ from a2j_ros.core.authors import (
 )
 from a2j_ros.core.checkpoint import load_checkpoint, save_checkpoint
 from a2j_ros.core.errors import CheckpointError, InputError
-
-REFERENCE = Path('/work/shared/reference/a2j_published')
 
 
 def _authors_net(num_joints, is_3d=True, seed=0):
@@ -103,11 +100,10 @@ def test_conversion_rejects_mismatches():
         convert_authors_state_dict(extra, 'nyu')
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason='reference data not present')
 @pytest.mark.parametrize('dataset,index', [('nyu', None), ('icvl', None), ('itop_side', 3),
                                            ('k2hpd', None)])
-def test_dataset_normalisation_matches_their_files(dataset, index):
-    folder = REFERENCE / dataset
+def test_dataset_normalisation_matches_their_files(dataset, index, a2j_published):
+    folder = a2j_published / dataset
     mean, std = (np.load(folder / f'{dataset}_{name}.npy') for name in ('mean', 'std'))
     if index is not None:
         mean, std = mean[index], std[index]

@@ -178,17 +178,12 @@ def test_empty_batch_gives_empty_output():
     assert crops.shape == (0, 32, 32) and len(transform) == 0
 
 
-def test_hand_boxes_equal_the_authors_y_up_arithmetic_on_their_centres():
-    from pathlib import Path
-
+def test_hand_boxes_equal_the_authors_y_up_arithmetic_on_their_centres(a2j_published):
     import scipy.io
 
     from a2j_ros.core.cropping import hand_boxes
     from a2j_ros.core.presets import get_preset
-    path = (Path(__file__).resolve().parents[2] / '..' / 'shared' / 'reference'
-            / 'a2j_published' / 'nyu' / 'nyu_center_test.mat')
-    if not path.is_file():
-        pytest.skip(f'reference data not found: {path}')
+    path = a2j_published / 'nyu' / 'nyu_center_test.mat'
     centres = scipy.io.loadmat(path)['centre_pixel'][:, 0, :].astype(np.float64)
     preset = get_preset('nyu')
     params = hand_boxes(centres, preset.camera, preset.crop, (480, 640))

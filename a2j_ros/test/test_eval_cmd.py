@@ -1,13 +1,10 @@
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from a2j_ros import cli
 from a2j_ros.core.presets import get_preset
-
-REFERENCE = Path(__file__).resolve().parents[2] / '..' / 'shared' / 'reference' / 'a2j_published'
 
 
 def _files(tmp_path, n=12, seed=0):
@@ -70,11 +67,9 @@ def test_unknown_dataset_is_rejected_by_argparse(capsys):
     assert 'invalid choice' in capsys.readouterr().err
 
 
-def test_reference_itop_through_the_cli(tmp_path, capsys):
-    pred = REFERENCE / 'itop_side' / 'a2j_pred_itop_side_test_uvd.mat'
-    gt = REFERENCE / 'itop_side' / 'itop_side_keypoints3D_test.mat'
-    if not pred.is_file():
-        pytest.skip(f'reference data not found: {pred}')
+def test_reference_itop_through_the_cli(tmp_path, capsys, a2j_published):
+    pred = a2j_published / 'itop_side' / 'a2j_pred_itop_side_test_uvd.mat'
+    gt = a2j_published / 'itop_side' / 'itop_side_keypoints3D_test.mat'
     code = cli.main(['eval', '--dataset', 'itop_side', '--pred', str(pred), '--gt', str(gt),
                      '--json', str(tmp_path / 'itop.json')])
     assert code == 0

@@ -7,40 +7,37 @@ from a2j_ros.core.errors import DatasetError, InputError
 from a2j_ros.core.evaluate import evaluate_files, evaluate_predictions, format_table
 from a2j_ros.core.presets import get_preset
 
-REFERENCE = Path(__file__).resolve().parents[2] / '..' / 'shared' / 'reference' / 'a2j_published'
-
 # Paper Table 5 (ITOP front view, AP at 10 cm per joint, left/right averaged).
 TABLE5 = {'head': 98.54, 'neck': 99.20, 'shoulder': 96.23, 'elbow': 78.92, 'hand': 68.35,
           'torso': 98.52, 'hip': 90.85, 'knee': 90.75, 'foot': 86.91}
 
 
-def _reference(*parts):
-    path = REFERENCE.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f'reference data not found: {path}')
-    return path
+@pytest.fixture
+def reference(a2j_published):
+    """``reference('nyu', name)`` -> the path of one shipped file of the authors."""
+    return a2j_published.joinpath
 
 
-def test_nyu_mean_error_reproduces_the_paper():
+def test_nyu_mean_error_reproduces_the_paper(reference):
     preset = get_preset('nyu')
-    report = evaluate_files(preset, _reference('nyu', 'a2j_pred_nyu_test_uvd.txt'),
-                            _reference('nyu', 'nyu_keypointsUVD_test.mat'))
+    report = evaluate_files(preset, reference('nyu', 'a2j_pred_nyu_test_uvd.txt'),
+                            reference('nyu', 'nyu_keypointsUVD_test.mat'))
     assert report['num_frames'] == 8252
     assert report['mean_error_mm'] == pytest.approx(8.6098, abs=5e-4)
     assert list(report['per_joint_error_mm']) == list(report['joint_names'])
 
 
-def test_icvl_mean_error_reproduces_the_paper():
-    report = evaluate_files(get_preset('icvl'), _reference('icvl', 'a2j_pred_icvl_test_uvd.txt'),
-                            _reference('icvl', 'icvl_keypointsUVD_test.mat'))
+def test_icvl_mean_error_reproduces_the_paper(reference):
+    report = evaluate_files(get_preset('icvl'), reference('icvl', 'a2j_pred_icvl_test_uvd.txt'),
+                            reference('icvl', 'icvl_keypointsUVD_test.mat'))
     assert report['num_frames'] == 1596
     assert report['mean_error_mm'] == pytest.approx(6.4614, abs=5e-4)
 
 
-def test_itop_map_and_per_joint_row_equal_table_5():
+def test_itop_map_and_per_joint_row_equal_table_5(reference):
     report = evaluate_files(get_preset('itop_side'),
-                            _reference('itop_side', 'a2j_pred_itop_side_test_uvd.mat'),
-                            _reference('itop_side', 'itop_side_keypoints3D_test.mat'))
+                            reference('itop_side', 'a2j_pred_itop_side_test_uvd.mat'),
+                            reference('itop_side', 'itop_side_keypoints3D_test.mat'))
     assert report['metric'] == 'map' and report['num_frames'] == 4863
     assert report['map_10cm'] == pytest.approx(88.0, abs=0.05)
     grouped = report['per_joint_ap_10cm_grouped']

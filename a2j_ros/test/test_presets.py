@@ -1,12 +1,9 @@
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from a2j_ros.core.layouts import get_layout
 from a2j_ros.core.presets import get_preset, GT_KINDS, METRICS, PRESETS
-
-REFERENCE = Path(__file__).resolve().parents[2] / '..' / 'shared' / 'reference' / 'a2j_published'
 
 
 @pytest.mark.parametrize('name', sorted(PRESETS))
@@ -60,13 +57,10 @@ def test_synthetic_contract():
 
 
 @pytest.mark.parametrize('name', ['nyu', 'icvl', 'itop_side', 'k2hpd'])
-def test_normalisation_equals_the_authors_files(name):
+def test_normalisation_equals_the_authors_files(name, a2j_published):
     preset = get_preset(name)
-    mean_file = REFERENCE / preset.reference['mean']
-    if not mean_file.is_file():
-        pytest.skip(f'reference data not found: {mean_file}')
-    mean = np.atleast_1d(np.load(mean_file))
-    std = np.atleast_1d(np.load(REFERENCE / preset.reference['std']))
+    mean = np.atleast_1d(np.load(a2j_published / preset.reference['mean']))
+    std = np.atleast_1d(np.load(a2j_published / preset.reference['std']))
     channel = 3 if len(mean) == 4 else 0       # body files: [normal x, y, z, depth]
     assert preset.crop.norm_mean == pytest.approx(mean[channel], rel=1e-7)
     assert preset.crop.norm_std == pytest.approx(std[channel], rel=1e-7)

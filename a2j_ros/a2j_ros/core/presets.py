@@ -1,7 +1,7 @@
 """Dataset presets: joint layout, camera, crop settings and metric of each dataset A2J uses.
 
 Normalisation statistics are the values of A2J's ``data/<dataset>/*_mean.npy`` and
-``*_std.npy`` (github.com/zhangboshen/A2J; copied under ../shared/reference/a2j_published),
+``*_std.npy`` (github.com/zhangboshen/A2J; shipped in test/data/a2j_published),
 written out here so nothing is read at run time; a test compares them with the files. For the
 body datasets A2J uses element [3] of the 4-element arrays (the depth channel, in metres).
 """

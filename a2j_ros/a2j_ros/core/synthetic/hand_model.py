@@ -7,7 +7,7 @@ centre; ``NYU_FROM_INTERNAL`` maps them to the nyu_hand_14 layout (tip and PIP p
 thumb tip/IP/MCP, the two wrist points, palm centre).
 
 Proportions were fitted to the NYU test ground truth published with A2J
-(shared/reference/a2j_published/nyu/nyu_keypointsUVD_test.mat): mean tip-to-PIP 37/45/50/46 mm
+(test/data/a2j_published/nyu/nyu_keypointsUVD_test.mat): mean tip-to-PIP 37/45/50/46 mm
 (pinky..index), PIP-to-palm 63-71 mm, thumb 21 mm (tip-IP) and 41 mm (IP-MCP), wrist points
 31 mm apart and 72 mm from the palm centre.
 """
