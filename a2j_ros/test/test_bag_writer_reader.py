@@ -24,7 +24,7 @@ def _frames(n=3):
         depth[:2] = 0.0
         uvd = np.stack([rng.uniform(5, 35, 14), rng.uniform(5, 25, 14),
                         rng.uniform(400, 900, 14)], axis=-1)[None]
-        gt = GroundTruth('nyu_hand_14', CAMERA.unproject(uvd), uvd)
+        gt = GroundTruth('nyu_hand_14', CAMERA.unproject(uvd), uvd, track_ids=np.array([7]))
         out.append((T0 + i * 33_000_000, depth, [(3 + i, 4, 20, 18)], gt))
     return out
 
@@ -58,6 +58,7 @@ def test_round_trip(tmp_path, name, storage, encoding, pad_bytes, big_endian):
         assert frame.ground_truth.layout == 'nyu_hand_14'
         np.testing.assert_allclose(frame.ground_truth.xyz_mm, gt.xyz_mm, atol=1e-6)
         np.testing.assert_allclose(frame.ground_truth.uvd, gt.uvd, atol=1e-6)
+        assert frame.ground_truth.track_ids.tolist() == [7]     # Skeleton.id = track id
 
 
 def test_standard_serialisation_readable_by_rclpy(tmp_path):

@@ -12,6 +12,9 @@ class GroundTruth:
     layout: str
     xyz_mm: np.ndarray                  # (M, K, 3) camera optical frame
     uvd: np.ndarray                     # (M, K, 3) u, v pixels and depth in mm
+    # (M,) ground-truth track id of each instance (Skeleton.id of the ground-truth topic):
+    # the same physical hand/body keeps its id across frames. None = the index in the frame.
+    track_ids: Optional[np.ndarray] = None
 
 
 @dataclass

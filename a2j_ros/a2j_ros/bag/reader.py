@@ -44,7 +44,8 @@ def ground_truth_from_msg(msg):
     xyz *= 1000.0
     if uvd.size:
         uvd[..., 2] *= 1000.0
-    return GroundTruth(layout=skeletons[0].layout, xyz_mm=xyz, uvd=uvd)
+    ids = np.array([int(s.id) for s in skeletons], dtype=np.int64)
+    return GroundTruth(layout=skeletons[0].layout, xyz_mm=xyz, uvd=uvd, track_ids=ids)
 
 
 class _Stamped:

@@ -184,11 +184,13 @@ class BagWriter:
         xyz = np.asarray(gt.xyz_mm, dtype=np.float64).reshape(-1, layout.num_joints, 3)
         uvd = np.asarray(gt.uvd, dtype=np.float64).reshape(-1, layout.num_joints, 3)
         boxes = roi_array(rois)
+        ids = (range(len(xyz)) if getattr(gt, 'track_ids', None) is None
+               else [int(v) for v in np.asarray(gt.track_ids).reshape(-1)])
         skeletons = []
-        for i, (joints, joints_uvd) in enumerate(zip(xyz, uvd)):
+        for i, (joints, joints_uvd, track_id) in enumerate(zip(xyz, uvd, ids)):
             box = boxes[i] if i < len(boxes) else (0, 0, 0, 0)
             skeletons.append(types[ts.SKELETON](
-                id=i, layout=layout.name, joint_names=list(layout.joint_names),
+                id=track_id, layout=layout.name, joint_names=list(layout.joint_names),
                 joints=[point(x=x / 1000.0, y=y / 1000.0, z=z / 1000.0) for x, y, z in joints],
                 joints_uvd=[point(x=u, y=v, z=d / 1000.0) for u, v, d in joints_uvd],
                 confidence=np.ones(layout.num_joints, dtype=np.float32), score=1.0,
