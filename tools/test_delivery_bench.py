@@ -5,7 +5,7 @@ import os
 import pytest
 
 from a2j_ros.core.errors import InputError
-from a2j_ros.ros import delivery_bench as db
+import delivery_bench as db  # tools/ is on sys.path: pytest puts the test's folder there
 
 HAVE_RCLPY = (importlib.util.find_spec('rclpy') is not None
               and importlib.util.find_spec('sensor_msgs') is not None)

@@ -1,6 +1,6 @@
 """Measure how many sensor_msgs/Image frames cross from one process to another over DDS.
 
-``python -m a2j_ros.ros.delivery_bench`` starts a publisher process and a subscriber process
+``python tools/delivery_bench.py`` (a development tool, not part of the installed package) starts a publisher process and a subscriber process
 (each with its own rclpy Context) in a private ``ROS_DOMAIN_ID`` on a topic of its own, with
 the Fast DDS builtin transports chosen by ``--transport`` (``FASTDDS_BUILTIN_TRANSPORTS``).
 Discovery stays on 127.0.0.1 through a Fast DDS profile, not through
@@ -13,7 +13,7 @@ The report: frames received / sent, latency p50 / p95 (publish stamp -> subscrib
 same machine clock: serialisation, transport, deserialisation and dispatch) and the delivered
 throughput in MB/s. ``--matrix`` runs VGA and QVGA x best-effort / reliable subscriber x
 default / LARGE_DATA / UDPv4 transports (+ LARGE_DATA under ros_localhost) and prints a table
-(docs/transport.md).
+(docs/transport.md, tools/README.md).
 
 Every wait is bounded; the child processes are killed if they do not exit in time.
 """
@@ -51,6 +51,7 @@ MATRIX_SUB_RELIABILITIES = ('best_effort', 'reliable')
 MATRIX_TRANSPORTS = (('default', 'loopback'), ('LARGE_DATA', 'loopback'),
                      ('UDPv4', 'loopback'), ('LARGE_DATA', 'ros_localhost'))
 PROFILE_NAME = 'loopback_discovery.xml'
+SCRIPT = os.path.abspath(__file__)  # the child processes run this file (cwd is a temp folder)
 # Participant discovery by unicast to 127.0.0.1 only: no multicast locator, so nothing leaves
 # the host, while the data transports stay the ones FASTDDS_BUILTIN_TRANSPORTS selects.
 LOOPBACK_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
@@ -250,7 +251,7 @@ class _Child:
     """One bench process: JSON events from its stdout, commands to its stdin, stderr kept."""
 
     def __init__(self, role, case, topic, env, work_dir, timeouts, total_s):
-        cmd = [sys.executable, '-m', 'a2j_ros.ros.delivery_bench', '--role', role,
+        cmd = [sys.executable, SCRIPT, '--role', role,
                '--topic', topic, '--child-timeout', f'{total_s:.1f}',
                '--ack-timeout', str(timeouts.ack), *case_arguments(case)]
         self.role = role
@@ -688,7 +689,7 @@ def run(args):
     print(format_table(results))
     if args.json:
         with open(args.json, 'w') as out:
-            json.dump({'command': ['python', '-m', 'a2j_ros.ros.delivery_bench', *sys.argv[1:]],
+            json.dump({'command': ['python', 'tools/delivery_bench.py', *sys.argv[1:]],
                        'machine': machine_info(), 'results': results}, out, indent=1)
     lost = any(r['lost'] or r['error'] for r in results)
     return 1 if args.fail_on_loss and lost else 0
@@ -697,7 +698,7 @@ def run(args):
 def main(argv=None):
     """Parse the command line and run the bench; return the exit code."""
     parser = argparse.ArgumentParser(
-        prog='python -m a2j_ros.ros.delivery_bench',
+        prog='python tools/delivery_bench.py',
         description='Measure sensor_msgs/Image delivery between two processes over DDS '
                     '(loopback only, private domain).')
     add_arguments(parser)
