@@ -10,9 +10,9 @@ from a2j_ros.core.backends import (
     available_backends,
     backend_status,
     BackendUnavailable,
-    fold_batchnorm,
     make_predictor,
 )
+from a2j_ros.core.batchnorm_folding import fold_batchnorm
 from a2j_ros.core.bench import (
     bench_crop_config,
     bench_crops,

@@ -87,7 +87,7 @@ def test_non_contiguous_input_encodes():
                                             ('32FC1', np.float32)])
 @pytest.mark.parametrize('pad', [0, 4, 3])
 def test_native_fast_path_matches_the_codec(encoding, dtype, pad):
-    from a2j_ros.bag.depth_codec import decode_depth
+    from a2j_ros.core.depth_codec import decode_depth
     rng = np.random.default_rng(0)
     if dtype is np.uint16:
         pixels = rng.integers(0, 65536, (7, 9)).astype(np.uint16)

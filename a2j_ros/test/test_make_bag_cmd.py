@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from a2j_ros.bag.make_bag import make_bag, roi_around_joints, START_NS
+from a2j_ros.bag.make_bag import make_bag, START_NS
 from a2j_ros.bag.reader import BagReader, read_frames
+from a2j_ros.bag.sources import roi_around_joints
 from a2j_ros.bag.topics import BagTopics
 from a2j_ros.cli import main as a2j_main
 

@@ -94,7 +94,7 @@ def test_bag_without_rois_needs_another_source(bags, pipeline):
     with pytest.raises(InputError, match='no ROI topic'):
         _replay(bags['mcap_16'], pipeline, topics=topics)
     frame = read_frames(bags['mcap_16'], topics)[0]
-    from a2j_ros.core.roi import RoiSearch
+    from a2j_ros.core.roi_search import RoiSearch
     rois, _ = frame_rois(frame, 'full_frame', 'hand', RoiSearch())
     assert rois.tolist() == [[0, 0, 320, 240]]
 

@@ -1,16 +1,13 @@
-"""Detector-free ROI sources and the hand crop centre (core.roi)."""
+"""Detector-free ROI sources and the hand crop centre (core.roi_search, core.roi)."""
 import numpy as np
 import pytest
 
 from a2j_ros.core.camera import PinholeCamera
 from a2j_ros.core.errors import InputError
-from a2j_ros.core.roi import (
+from a2j_ros.core.roi import as_rois, clip_roi, full_frame_roi, hand_centre
+from a2j_ros.core.roi_search import (
     _low_percentile,
-    as_rois,
-    clip_roi,
     find_rois,
-    full_frame_roi,
-    hand_centre,
     largest_body_rois,
     nearest_hand_rois,
     RoiSearch,

@@ -2,7 +2,7 @@
 
 The same pipeline code as the pose node, without ROS: deterministic for a given checkpoint,
 bag and device. ROIs come from the bag's ROI topic (``topic``), from the detector-free
-sources of ``core.roi`` (``nearest``, ``full_frame``), as the node's ``roi_source``.
+sources of ``core.roi_search`` (``nearest``, ``full_frame``), as the node's ``roi_source``.
 The latency of a frame is the time to find its ROIs (detector-free sources) plus the
 pipeline's own time (prepare + crop + network + decode); bag reading is not included.
 """
@@ -41,13 +41,13 @@ def frame_rois(frame, roi_source, mode, search):
             keep = np.sort(np.argsort(-scores, kind='stable')[:search.max_instances])
             rois, scores = rois[keep], scores[keep]
         return rois, scores
-    from a2j_ros.core.roi import find_rois
+    from a2j_ros.core.roi_search import find_rois
     return find_rois(frame.depth_mm, roi_source, mode, search, frame.camera)
 
 
 def configure_depth_range(pipeline, depth_range_m=None, max_instances=1):
     """Set the pipeline's depth range like the node's; return the matching RoiSearch."""
-    from a2j_ros.core.roi import RoiSearch
+    from a2j_ros.core.roi_search import RoiSearch
     near_m, far_m = depth_range_m or DEFAULT_DEPTH_RANGE_M[pipeline.mode]
     if not 0 <= near_m < far_m:
         raise InputError(f'depth range must satisfy 0 <= near < far, got {near_m}, {far_m} m')

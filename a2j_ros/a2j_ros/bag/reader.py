@@ -13,10 +13,10 @@ from rosbags.highlevel import AnyReader, AnyReaderError
 from rosbags.rosbag2 import ReaderError
 
 from a2j_ros.bag import typestore as ts
-from a2j_ros.bag.depth_codec import decode_depth
 from a2j_ros.bag.frames import BagFrame, GroundTruth
 from a2j_ros.bag.topics import BagTopics
 from a2j_ros.core.camera import PinholeCamera
+from a2j_ros.core.depth_codec import decode_depth
 from a2j_ros.core.errors import InputError
 
 DEFAULT_SLOP_NS = 5_000_000

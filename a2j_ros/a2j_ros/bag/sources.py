@@ -1,11 +1,43 @@
 """Frames for ``make-bag`` from core.datasets readers (synthetic or original file formats)."""
+from dataclasses import dataclass
+
 import numpy as np
 
 from a2j_ros.bag.frames import GroundTruth
-from a2j_ros.bag.make_bag import roi_around_joints, SourceFrame
 from a2j_ros.core.errors import InputError
 
 SYNTHETIC_FRAMES = 100_000      # length of the synthetic streams (frames are made on demand)
+# ROI = joint box grown by this fraction of its larger side on every side, plus a few pixels
+# (fingertips are joints, but the palm and finger flesh reach beyond them).
+ROI_MARGIN = {'hand': 0.25, 'body': 0.15}
+ROI_MIN_PAD_PX = 4
+
+
+@dataclass
+class SourceFrame:
+    """One frame of a dataset, ready to be written."""
+
+    depth_mm: np.ndarray                # (H, W) float32, 0 = invalid
+    camera: object                      # core.camera.PinholeCamera
+    ground_truth: GroundTruth
+    rois: np.ndarray                    # (M, 4) x, y, width, height
+
+
+def roi_around_joints(uvd, width, height, kind='hand'):
+    """Return the (x, y, width, height) box around joints (K, 3), grown and clipped."""
+    uv = np.asarray(uvd, dtype=np.float64)[:, :2]
+    uv = uv[np.isfinite(uv).all(axis=1)]
+    if len(uv) == 0:
+        raise InputError('cannot place an ROI: no finite joint position')
+    lo, hi = uv.min(axis=0), uv.max(axis=0)
+    pad = ROI_MARGIN[kind] * float((hi - lo).max()) + ROI_MIN_PAD_PX
+    x0, y0 = np.floor(lo - pad).astype(int)
+    x1, y1 = np.ceil(hi + pad).astype(int)
+    x0, y0 = max(x0, 0), max(y0, 0)
+    x1, y1 = min(x1, width - 1), min(y1, height - 1)
+    if x1 < x0 or y1 < y0:
+        raise InputError(f'the joints lie outside the {width}x{height} image')
+    return int(x0), int(y0), int(x1 - x0 + 1), int(y1 - y0 + 1)
 
 
 class DatasetSource:
@@ -56,4 +88,4 @@ def open_source(name, root=None, split='test', seed=0):
     return DatasetSource(open_dataset(name, root=root, split=split))
 
 
-__all__ = ['DatasetSource', 'open_source']
+__all__ = ['DatasetSource', 'ROI_MARGIN', 'SourceFrame', 'open_source', 'roi_around_joints']

@@ -14,9 +14,9 @@ import numpy as np
 from rosbags.rosbag2 import CompressionFormat, CompressionMode, StoragePlugin, Writer
 
 from a2j_ros.bag import typestore as ts
-from a2j_ros.bag.depth_codec import encode_depth
 from a2j_ros.bag.frames import roi_array
 from a2j_ros.bag.topics import BagTopics, FRAME_ID, OFFERED_QOS
+from a2j_ros.core.depth_codec import encode_depth
 from a2j_ros.core.errors import InputError
 from a2j_ros.core.layouts import get_layout
 

@@ -30,7 +30,8 @@ def run(args):
 
 def _convert(args):
     from a2j_ros.core.authors import load_authors_model
-    from a2j_ros.core.checkpoint import load_checkpoint, load_state_dict_file, save_checkpoint
+    from a2j_ros.core.checkpoint import load_checkpoint, save_checkpoint
+    from a2j_ros.core.torch_file import load_state_dict_file
     state = load_state_dict_file(args.authors)
     model = load_authors_model(state, args.dataset)
     path = save_checkpoint(args.out, model, model.crop_config, half=args.half,

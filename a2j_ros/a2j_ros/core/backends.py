@@ -44,6 +44,7 @@ import torch
 from torch import nn
 
 from a2j_ros.core.aggregation import decode
+from a2j_ros.core.batchnorm_folding import fold_batchnorm
 from a2j_ros.core.errors import A2JError, InputError
 
 # int8 cannot hold the 0.5 mm parity of the other backends: post-training quantisation of
@@ -163,35 +164,6 @@ def available_backends(device='cpu'):
 
 
 # ------------------------------------------------------------------ model transforms
-
-def fold_batchnorm(model):
-    """Return a copy of ``model`` (eval mode) with every BatchNorm folded into its conv.
-
-    Pairs are found by name: sibling modules ``convN``/``bnN`` (torchvision ResNet blocks,
-    the stem, A2J's branches, the authors' heads) and ``Sequential(Conv2d, BatchNorm2d)``
-    (ResNet shortcuts). The BatchNorm becomes ``nn.Identity``. Exact up to float rounding.
-    """
-    from torch.nn.utils.fusion import fuse_conv_bn_eval
-    folded = copy.deepcopy(model).eval()
-    for module in list(folded.modules()):
-        children = dict(module.named_children())
-        pairs = []
-        for name, child in children.items():
-            if isinstance(child, nn.BatchNorm2d) and name.startswith('bn'):
-                conv = children.get('conv' + name[2:])
-                if isinstance(conv, nn.Conv2d):
-                    pairs.append(('conv' + name[2:], name))
-        if isinstance(module, nn.Sequential):
-            names = list(children)
-            for a, b in zip(names[:-1], names[1:]):
-                if isinstance(children[a], nn.Conv2d) and isinstance(children[b], nn.BatchNorm2d):
-                    pairs.append((a, b))
-        for conv_name, bn_name in pairs:
-            fused = fuse_conv_bn_eval(children[conv_name], children[bn_name])
-            setattr(module, conv_name, fused)
-            setattr(module, bn_name, nn.Identity())
-    return folded.to(memory_format=torch.channels_last)
-
 
 def heads_module(model):
     """Return a module whose forward gives the raw heads as a tuple (for tracing, export).
@@ -456,5 +428,5 @@ def make_predictor(model, backend='eager', device='cpu', *, force=False, threads
 __all__ = ['BACKENDS', 'INT8_BOUND_MM', 'INT8_FP32_NODES', 'BackendInfo', 'BackendUnavailable',
            'OnnxPredictor', 'Predictor', 'TorchPredictor', 'available_backends',
            'backend_status', 'cpu_flags', 'cpu_has_native_bf16', 'device_type',
-           'fold_batchnorm', 'heads_module', 'make_predictor', 'onnxruntime_providers',
+           'heads_module', 'make_predictor', 'onnxruntime_providers',
            'quantize_int8']

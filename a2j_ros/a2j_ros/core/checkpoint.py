@@ -15,8 +15,6 @@ a checkpoint cannot run code. Writes are atomic (temp file in the same folder, f
 ``os.replace``): a crash leaves the old file or the new one, never half of one.
 """
 from pathlib import Path
-import pickle
-import zipfile
 
 import torch
 
@@ -24,6 +22,7 @@ from a2j_ros.core.atomic import atomic_write
 from a2j_ros.core.config import CropConfig, ModelConfig
 from a2j_ros.core.errors import CheckpointError, InputError
 from a2j_ros.core.layouts import LAYOUTS
+from a2j_ros.core.torch_file import read_torch_file
 
 FORMAT = 'a2j_ros.checkpoint'
 VERSION = 1
@@ -52,34 +51,9 @@ def resolve_device(device='cpu'):
     return resolved
 
 
-def _read(path):
-    """Return what ``torch.load`` finds in ``path``; raise CheckpointError when it cannot."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f'checkpoint not found: {path}')
-    try:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError,
-            zipfile.BadZipFile, AttributeError, TypeError, KeyError) as exc:
-        raise CheckpointError(f'{path}: not a readable torch file (truncated or corrupt?): '
-                              f'{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}'
-                              ) from None
-
-
-def load_state_dict_file(path):
-    """Return a plain state_dict from a torch file (raw state_dict or {'state_dict': ...})."""
-    data = _read(path)
-    if isinstance(data, dict) and isinstance(data.get('state_dict'), dict):
-        data = data['state_dict']
-    if not isinstance(data, dict) or not data or not all(
-            isinstance(v, torch.Tensor) for v in data.values()):
-        raise CheckpointError(f'{path}: not a state_dict (expected a dict of tensors)')
-    return dict(data)
-
-
 def read_checkpoint(path):
     """Return the raw checkpoint dict (for training resume); validate its format tag."""
-    data = _read(path)
+    data = read_torch_file(path)
     if not isinstance(data, dict) or data.get('format') != FORMAT:
         hint = ''
         if isinstance(data, dict) and any(str(k).startswith(('Backbone.', 'module.Backbone.'))
@@ -158,5 +132,5 @@ def load_checkpoint(path, device='cpu'):
     return model.to(resolve_device(device)).eval()
 
 
-__all__ = ['FORMAT', 'VERSION', 'joint_names_for', 'load_checkpoint', 'load_state_dict_file',
+__all__ = ['FORMAT', 'VERSION', 'joint_names_for', 'load_checkpoint',
            'model_from_checkpoint', 'read_checkpoint', 'resolve_device', 'save_checkpoint']

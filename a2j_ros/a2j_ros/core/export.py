@@ -30,6 +30,7 @@ from torch import nn
 from a2j_ros import __version__
 from a2j_ros.core.aggregation import decode
 from a2j_ros.core.atomic import atomic_write
+from a2j_ros.core.batchnorm_folding import fold_batchnorm
 from a2j_ros.core.errors import A2JError, CheckpointError, InputError
 
 DEFAULT_OPSET = 17
@@ -76,7 +77,6 @@ def output_names(model, heads_only=False):
 def export_onnx_bytes(model, heads_only=False, opset=DEFAULT_OPSET, dynamic_batch=True,
                       fp16=False, fold=True):
     """Return the ONNX model of ``model`` (an A2JNet) serialised as bytes (no metadata)."""
-    from a2j_ros.core.backends import fold_batchnorm
     opset = int(opset)
     if not 13 <= opset <= 21:
         raise InputError(f'opset {opset} not supported; use 13..21 (default {DEFAULT_OPSET})')

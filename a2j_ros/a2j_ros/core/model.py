@@ -27,6 +27,7 @@ from a2j_ros.core.aggregation import decode
 from a2j_ros.core.anchors import AnchorGrid, FEATURE_STRIDE
 from a2j_ros.core.config import ModelConfig
 from a2j_ros.core.errors import CheckpointError, InputError
+from a2j_ros.core.torch_file import load_state_dict_file
 
 BACKBONES = ('resnet18', 'resnet34', 'resnet50')
 
@@ -194,7 +195,6 @@ class A2JNet(nn.Module):
         one-channel conv1 and its ``fc`` is ignored. Raise CheckpointError when the file is
         missing, unreadable or does not fit this backbone.
         """
-        from a2j_ros.core.checkpoint import load_state_dict_file
         state = load_state_dict_file(path)
         state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
         state = {k: v for k, v in state.items() if not k.startswith('fc.')}

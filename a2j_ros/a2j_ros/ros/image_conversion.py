@@ -3,7 +3,7 @@
 REP 118 depth images: ``16UC1`` (and ``mono16``, which drivers use for the same data) hold
 millimetres with 0 = invalid, ``32FC1`` holds metres with NaN (or 0) = invalid. Rows may be
 padded (``step`` > width * bytes per pixel) and either endianness (``is_bigendian``). The
-byte-level work is ``bag.depth_codec`` (shared with the bag reader and writer); this module
+byte-level work is ``core.depth_codec`` (shared with the bag reader and writer); this module
 adapts it to rclpy messages. The ROS 2 ``cv_bridge`` is not used even where installed: it
 would add OpenCV to the node for a conversion that is one ``numpy.frombuffer`` here, and
 PyPI's ``cv-bridge`` maps 16UC1 to 8 bits (docs/node.md). Images in the machine's byte
@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from a2j_ros.bag.depth_codec import decode_depth, DEPTH_ENCODINGS, encode_depth
+from a2j_ros.core.depth_codec import decode_depth, DEPTH_ENCODINGS, encode_depth
 from a2j_ros.core.errors import InputError
 
 SUPPORTED_ENCODINGS = tuple(sorted(DEPTH_ENCODINGS))

@@ -23,7 +23,7 @@ import rclpy
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 
 from a2j_ros.core.errors import A2JError, InputError
-from a2j_ros.core.roi import find_rois, RoiSearch
+from a2j_ros.core.roi_search import find_rois, RoiSearch
 from a2j_ros.ros.camera_info import CameraInfoCache
 from a2j_ros.ros.diagnostics import diagnostic_array, NodeStats
 from a2j_ros.ros.image_conversion import image_to_depth_mm

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from a2j_ros.bag.depth_codec import decode_depth, encode_depth
+from a2j_ros.core.depth_codec import decode_depth, encode_depth
 from a2j_ros.core.errors import InputError
 
 
