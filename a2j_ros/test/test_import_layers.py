@@ -17,9 +17,8 @@ ROS_LOADED = r"""
 import importlib, sys
 for name in sys.argv[1:]:
     importlib.import_module(name)
-bad = sorted(m for m in sys.modules
-             if m == 'rclpy' or m.startswith('rclpy.') or m.split('.')[0].endswith('_msgs')
-             or m.split('.')[0] in ('message_filters', 'launch', 'launch_ros', 'rosidl_runtime_py'))
+ros = ('rclpy', 'message_filters', 'launch', 'launch_ros', 'rosidl_runtime_py')
+bad = sorted(m for m in sys.modules if m.split('.')[0] in ros or m.split('.')[0].endswith('_msgs'))
 print('\n'.join(bad))
 sys.exit(1 if bad else 0)
 """
