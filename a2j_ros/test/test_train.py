@@ -121,3 +121,27 @@ def test_shipped_configs_follow_the_paper():
         assert config.model['input_size'] == size
     for name in ('synthetic_hand', 'synthetic_body'):
         assert load_train_config(root / f'{name}.yaml').synthetic
+    for name in ('demo_hand', 'demo_body'):
+        config = load_train_config(root / f'{name}.yaml')
+        assert config.synthetic and config.dataset_options['sensor'] is True
+
+
+def test_init_starts_from_a_checkpoint_of_the_same_model(tmp_path, capsys):
+    from a2j_ros.core.checkpoint import save_checkpoint
+    from a2j_ros.core.config import ModelConfig
+    from a2j_ros.core.model import A2JNet
+    from a2j_ros.core.training.loop import _init_weights
+    config = ModelConfig.from_dict({'layout': 'nyu_hand_14', 'num_joints': 14,
+                                    'use_depth': True, **TINY['model']})
+    torch.manual_seed(5)
+    source = A2JNet(config)
+    path = save_checkpoint(tmp_path / 'start.pt', source, half=True)
+    target = A2JNet(config)
+    _init_weights(target, path)
+    for key, value in source.state_dict().items():
+        expected = value.half().float() if value.is_floating_point() else value
+        assert torch.equal(target.state_dict()[key], expected), key
+    other = _config(tmp_path, model={**TINY['model'], 'head_channels': 16})
+    rc = main(['train', '--config', str(other), '--out', str(tmp_path / 'run'), '--init',
+               str(path), '--no-progress'])
+    assert rc == 2 and 'head_channels' in capsys.readouterr().err

@@ -6,7 +6,7 @@ truth as a SkeletonArray in metres, all stamped ``START_NS + i / rate``.
 """
 import itertools
 
-from a2j_ros.bag.sources import open_source
+from a2j_ros.bag.sources import open_sequence_source, open_source
 from a2j_ros.bag.topics import FRAME_ID
 from a2j_ros.core.errors import InputError
 
@@ -15,13 +15,16 @@ DATASETS = ('synthetic_hand', 'synthetic_body', 'nyu', 'icvl', 'hands2017', 'ito
 START_NS = 1_735_689_600 * 10**9    # 2025-01-01T00:00:00Z: fixed, so bags are reproducible
 
 
-def make_bag(dataset, out, root=None, split='test', storage=None, encoding='16UC1', frames=100,
+def make_bag(dataset, out, root=None, split='test', storage=None, encoding='16UC1', frames=None,
              rate_hz=30.0, pad_bytes=0, big_endian=False, seed=0, topics=None,
-             frame_id=FRAME_ID, overwrite=False, compress=True, progress=True):
+             frame_id=FRAME_ID, overwrite=False, compress=True, progress=True, sequence=None,
+             sensor=True):
     """Write ``frames`` frames of ``dataset`` into the bag ``out``; return a summary dict.
 
-    The summary has ``path``, ``storage``, ``frames``, ``duration_s``, ``bytes`` (on disk)
-    and ``bytes_per_frame``.
+    ``frames`` defaults to 100 (a sequence: all of it). ``sequence`` names a moving synthetic
+    sequence (core.synthetic.sequences: ground truth with track ids, sampled at ``rate_hz``);
+    ``sensor=False`` renders it without the sensor model. The summary has ``path``,
+    ``storage``, ``frames``, ``duration_s``, ``bytes`` (on disk) and ``bytes_per_frame``.
     """
     from tqdm import tqdm
 
@@ -29,11 +32,17 @@ def make_bag(dataset, out, root=None, split='test', storage=None, encoding='16UC
 
     if dataset not in DATASETS:
         raise InputError(f'unknown dataset {dataset!r}; use one of {list(DATASETS)}')
-    if frames <= 0:
+    if frames is not None and frames <= 0:
         raise InputError(f'--frames must be > 0, got {frames}')
     if rate_hz <= 0:
         raise InputError(f'--rate must be > 0, got {rate_hz}')
-    source = open_source(dataset, root=root, split=split, seed=seed)
+    if sequence is not None:
+        source = open_sequence_source(dataset, sequence, seed=seed, rate_hz=rate_hz,
+                                      sensor=sensor)
+        frames = len(source) if frames is None else frames
+    else:
+        source = open_source(dataset, root=root, split=split, seed=seed)
+        frames = 100 if frames is None else frames
     count = min(frames, len(source)) if hasattr(source, '__len__') else frames
     period_ns = int(round(1e9 / rate_hz))
     written = 0

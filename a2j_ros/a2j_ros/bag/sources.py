@@ -75,6 +75,49 @@ class DatasetSource:
                            ground_truth=truth, rois=np.asarray([box], dtype=np.int64))
 
 
+class SequenceSource:
+    """Iterate SourceFrames of a moving synthetic sequence (core.synthetic.sequences).
+
+    Each frame's ground truth holds the instances seen in it (``TrackTruth.visible``) with
+    their sequence-wide track ids; the ROIs are the boxes around those instances' joints.
+    """
+
+    def __init__(self, sequence):
+        self.sequence = sequence
+
+    def __len__(self):
+        return len(self.sequence)
+
+    def __iter__(self):
+        from a2j_ros.core.layouts import get_layout
+        seq = self.sequence
+        cam = seq.camera
+        joints = get_layout(seq.layout).num_joints
+        for frame in seq:
+            seen = frame.visible_tracks()
+            boxes = [roi_around_joints(t.uvd, cam.width, cam.height, seq.mode) for t in seen]
+            count = len(seen)
+            truth = GroundTruth(
+                seq.layout,
+                np.array([t.xyz_mm for t in seen], dtype=np.float64).reshape(count, joints, 3),
+                np.array([t.uvd for t in seen], dtype=np.float64).reshape(count, joints, 3),
+                track_ids=np.array([t.track_id for t in seen], dtype=np.int64))
+            yield SourceFrame(depth_mm=frame.depth_mm, camera=cam, ground_truth=truth,
+                              rois=np.asarray(boxes, dtype=np.int64).reshape(-1, 4))
+
+
+def open_sequence_source(dataset, kind, seed=0, rate_hz=30.0, sensor=True):
+    """Return a SequenceSource of sequence ``kind`` (its subject must match ``dataset``)."""
+    from a2j_ros.core.synthetic.sequences import open_sequence, SEQUENCES
+    if kind not in SEQUENCES:
+        raise InputError(f'unknown sequence {kind!r}; use one of {list(SEQUENCES)}')
+    sequence = open_sequence(kind, seed=seed, rate_hz=rate_hz, sensor=sensor)
+    if sequence.dataset != dataset:
+        raise InputError(f'sequence {kind} shows {sequence.mode}s: use --dataset '
+                         f'{sequence.dataset}, not {dataset}')
+    return SequenceSource(sequence)
+
+
 def open_source(name, root=None, split='test', seed=0):
     """Return a DatasetSource for dataset ``name`` (a core.presets name).
 
@@ -88,4 +131,5 @@ def open_source(name, root=None, split='test', seed=0):
     return DatasetSource(open_dataset(name, root=root, split=split))
 
 
-__all__ = ['DatasetSource', 'ROI_MARGIN', 'SourceFrame', 'open_source', 'roi_around_joints']
+__all__ = ['DatasetSource', 'ROI_MARGIN', 'SequenceSource', 'SourceFrame', 'open_sequence_source',
+           'open_source', 'roi_around_joints']

@@ -2,6 +2,7 @@
 
     a2j make-bag --dataset synthetic_hand --out hand.mcap [--frames 90] [--rate 30]
                  [--storage mcap|sqlite3] [--encoding 16UC1|32FC1] [--pad-rows BYTES]
+    a2j make-bag --dataset synthetic_hand --sequence two_hands --out two.mcap [--no-sensor]
 
 Each frame: the depth image, its camera_info, the ROIs (boxes around the ground truth, as a
 perfect detector would give) and the ground truth as an a2j_ros_msgs/SkeletonArray in metres,
@@ -15,6 +16,7 @@ from a2j_ros.bag.topics import DEPTH_TOPIC, FRAME_ID, GT_TOPIC, INFO_TOPIC, ROI_
 def add_arguments(parser):
     """Register the options of ``a2j make-bag``."""
     from a2j_ros.bag.make_bag import DATASETS
+    from a2j_ros.core.synthetic.sequences import SEQUENCES
     parser.add_argument('--dataset', required=True, choices=DATASETS,
                         help='synthetic_hand / synthetic_body are rendered here; the others '
                              'are read from --root in their original format')
@@ -27,8 +29,16 @@ def add_arguments(parser):
                         help='storage plugin (default: from the suffix of --out, else mcap)')
     parser.add_argument('--encoding', choices=('16UC1', '32FC1'), default='16UC1',
                         help='depth encoding: 16UC1 millimetres (default) or 32FC1 metres')
-    parser.add_argument('--frames', type=int, default=100, metavar='N',
-                        help='number of frames (default 100; fewer if the split is shorter)')
+    parser.add_argument('--frames', type=int, default=None, metavar='N',
+                        help='number of frames (default 100, a --sequence: all of it; fewer '
+                             'if the split is shorter)')
+    parser.add_argument('--sequence', choices=SEQUENCES, default=None,
+                        help='a moving synthetic sequence (synthetic_hand: hand_drift, '
+                             'two_hands; synthetic_body: body_walk) with ground-truth track '
+                             'ids in Skeleton.id; see docs/replay.md')
+    parser.add_argument('--no-sensor', action='store_true',
+                        help='--sequence without the sensor model (noise, quantisation, holes, '
+                             "flying pixels): the renderer's perfect depth")
     parser.add_argument('--rate', type=float, default=30.0, metavar='HZ',
                         help='frame rate of the stamps (default 30)')
     parser.add_argument('--pad-rows', type=int, default=0, metavar='BYTES',
@@ -60,13 +70,17 @@ def run(args):
 
     topics = BagTopics(depth=args.depth_topic, camera_info=args.info_topic,
                        roi=args.roi_topic or None, ground_truth=args.gt_topic or None)
+    if args.no_sensor and not args.sequence:
+        print('a2j make-bag: error: --no-sensor applies to --sequence only', file=sys.stderr)
+        return 2
     try:
         summary = make_bag(args.dataset, args.out, root=args.root, split=args.split,
                            storage=args.storage, encoding=args.encoding, frames=args.frames,
                            rate_hz=args.rate, pad_bytes=args.pad_rows,
                            big_endian=args.big_endian, seed=args.seed, topics=topics,
                            frame_id=args.frame_id, overwrite=args.force,
-                           compress=not args.no_compress, progress=not args.no_progress)
+                           compress=not args.no_compress, progress=not args.no_progress,
+                           sequence=args.sequence, sensor=not args.no_sensor)
     except (A2JError, KeyError) as exc:
         print(f'a2j make-bag: error: {exc}', file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ Usage::
     a2j train --config a2j_ros/config/train/synthetic_hand.yaml --out runs/hand
     a2j train --config a2j_ros/config/train/nyu.yaml --root /data/nyu --out runs/nyu
     a2j train ... --resume                      # continue from runs/.../last.pt
+    a2j train ... --init old.pt                 # fine-tune from a checkpoint's weights
     torchrun --nproc_per_node=2 -m a2j_ros.cli train --config ... --out ...   # DDP
 """
 
@@ -21,6 +22,9 @@ def add_arguments(parser):
                         help='continue the run in RUN_DIR from its last.pt')
     parser.add_argument('--pretrained', metavar='PATH',
                         help='local torchvision ResNet state_dict to start the backbone from')
+    parser.add_argument('--init', metavar='CHECKPOINT',
+                        help='start from the weights of an a2j_ros checkpoint (fine-tuning; '
+                             'same model settings; optimizer and schedule start afresh)')
     parser.add_argument('--device', default='auto',
                         help='auto (CUDA when available), cpu, cuda or cuda:N (default auto)')
     parser.add_argument('--epochs', type=int, metavar='N', help='override the number of epochs')
@@ -43,8 +47,9 @@ def run(args):
                                                                 epochs=args.epochs)
         config = with_device_defaults(config, args.workers)
         run_training(config, args.out, resume=args.resume,
-                               pretrained=args.pretrained, device=args.device,
-                               max_minutes=args.max_minutes, progress=not args.no_progress)
+                     pretrained=args.pretrained, device=args.device,
+                     max_minutes=args.max_minutes, progress=not args.no_progress,
+                     init=args.init)
     except A2JError as exc:
         print(f'a2j train: error: {exc}', file=sys.stderr)
         return 2

@@ -34,52 +34,89 @@ class BodyPoseLimits:
     head_tilt: tuple = (-20.0, 20.0)
 
 
-def _arm(rng, limits, side, shoulder, spine, scale):
-    """Return (elbow, hand) for one arm; ``side`` is +1 for left, -1 for right."""
+@dataclass
+class BodyPose:
+    """The angles (degrees) and size that pose a body.
+
+    ``spine`` (3,): twist, side bend, forward bend; ``head_tilt``; ``arms`` (2, 4): per arm
+    (right, left) shoulder flexion, abduction, upper-arm twist, elbow flexion; ``legs`` (2, 3):
+    per leg hip flexion, abduction, knee flexion; ``scale``: the subject's size factor.
+    """
+
+    scale: float
+    spine: np.ndarray
+    head_tilt: float
+    arms: np.ndarray
+    legs: np.ndarray
+
+
+def _draw_arm(rng, limits):
     flex = rng.uniform(*limits.shoulder_flex) if rng.random() < 0.7 else rng.uniform(-20, 30)
     abd = rng.uniform(*limits.shoulder_abd) if rng.random() < 0.6 else rng.uniform(0, 25)
-    upper = spine @ rot_z(deg(side * abd)) @ rot_x(deg(-flex))
-    elbow = shoulder + upper @ DOWN * 280.0 * scale
-    fore = upper @ rot_y(deg(rng.uniform(*limits.upper_arm_twist))) \
-        @ rot_x(deg(-rng.uniform(*limits.elbow_flex)))
-    hand = elbow + fore @ DOWN * 270.0 * scale
-    return elbow, hand
+    return flex, abd, rng.uniform(*limits.upper_arm_twist), rng.uniform(*limits.elbow_flex)
 
 
-def _leg(rng, limits, side, hip, scale):
-    """Return (knee, foot) for one leg; most draws stand, some walk, sit or kick."""
+def _draw_leg(rng, limits):
+    """Most draws stand, some walk, sit or kick."""
     if rng.random() < 0.6:
         flex, knee_flex = rng.uniform(-10, 20), rng.uniform(0, 20)
     else:
         flex, knee_flex = rng.uniform(*limits.hip_flex), rng.uniform(*limits.knee_flex)
-    thigh = rot_z(deg(side * rng.uniform(*limits.hip_abd))) @ rot_x(deg(-flex))
+    return flex, rng.uniform(*limits.hip_abd), knee_flex
+
+
+def draw_body_pose(rng, limits=None):
+    """Draw random body angles and size within ``limits`` (a BodyPose)."""
+    limits = BodyPoseLimits() if limits is None else limits
+    scale = rng.uniform(0.88, 1.1)
+    spine = np.array([rng.uniform(*limits.spine_twist), rng.uniform(*limits.spine_side),
+                      rng.uniform(*limits.spine_bend)])
+    head_tilt = rng.uniform(*limits.head_tilt)
+    arms = np.array([_draw_arm(rng, limits) for _ in range(2)])
+    legs = np.array([_draw_leg(rng, limits) for _ in range(2)])
+    return BodyPose(scale, spine, head_tilt, arms, legs)
+
+
+def _arm(pose, side, shoulder, spine, scale):
+    """Return (elbow, hand) for one arm angles (4,); ``side`` is +1 for left, -1 for right."""
+    flex, abd, twist, elbow_flex = pose
+    upper = spine @ rot_z(deg(side * abd)) @ rot_x(deg(-flex))
+    elbow = shoulder + upper @ DOWN * 280.0 * scale
+    fore = upper @ rot_y(deg(twist)) @ rot_x(deg(-elbow_flex))
+    hand = elbow + fore @ DOWN * 270.0 * scale
+    return elbow, hand
+
+
+def _leg(pose, side, hip, scale):
+    """Return (knee, foot) for one leg's angles (3,)."""
+    flex, abd, knee_flex = pose
+    thigh = rot_z(deg(side * abd)) @ rot_x(deg(-flex))
     knee = hip + thigh @ DOWN * 420.0 * scale
     foot = knee + thigh @ rot_x(deg(knee_flex)) @ DOWN * 430.0 * scale
     return knee, foot
 
 
-def pose_body(rng, limits=None):
-    """Draw one random body pose; return (joints (15, 3) mm in body frame, capsules (C, 7)).
+def build_body(pose):
+    """Return (joints (15, 3) mm in body frame, capsules (C, 7)) of a BodyPose.
 
     Capsules are (start xyz, end xyz, radius) rows, radii in millimetres.
     """
-    limits = BodyPoseLimits() if limits is None else limits
-    scale = rng.uniform(0.88, 1.1)
+    scale = float(pose.scale)
     joints = np.zeros((15, 3))
-    spine = (rot_y(deg(rng.uniform(*limits.spine_twist)))
-             @ rot_z(deg(rng.uniform(*limits.spine_side)))
-             @ rot_x(deg(rng.uniform(*limits.spine_bend))))
+    twist, side_bend, bend = pose.spine
+    spine = rot_y(deg(twist)) @ rot_z(deg(side_bend)) @ rot_x(deg(bend))
     joints[TORSO] = (0.0, 0.0, 0.0)
     joints[NECK] = spine @ np.array([0.0, 290.0, 0.0]) * scale
-    head_dir = spine @ rot_x(deg(rng.uniform(*limits.head_tilt))) @ np.array([0.0, 1.0, 0.0])
+    head_dir = spine @ rot_x(deg(pose.head_tilt)) @ np.array([0.0, 1.0, 0.0])
     joints[HEAD] = joints[NECK] + head_dir * 200.0 * scale
-    for side, s_idx, e_idx, h_idx in ((-1, R_SHOULDER, R_ELBOW, R_HAND),
-                                      (1, L_SHOULDER, L_ELBOW, L_HAND)):
+    for arm, (side, s_idx, e_idx, h_idx) in zip(pose.arms, ((-1, R_SHOULDER, R_ELBOW, R_HAND),
+                                                            (1, L_SHOULDER, L_ELBOW, L_HAND))):
         joints[s_idx] = spine @ np.array([side * 185.0, 250.0, 0.0]) * scale
-        joints[e_idx], joints[h_idx] = _arm(rng, limits, side, joints[s_idx], spine, scale)
-    for side, h_idx, k_idx, f_idx in ((-1, R_HIP, R_KNEE, R_FOOT), (1, L_HIP, L_KNEE, L_FOOT)):
+        joints[e_idx], joints[h_idx] = _arm(arm, side, joints[s_idx], spine, scale)
+    for leg, (side, h_idx, k_idx, f_idx) in zip(pose.legs, ((-1, R_HIP, R_KNEE, R_FOOT),
+                                                            (1, L_HIP, L_KNEE, L_FOOT))):
         joints[h_idx] = np.array([side * 100.0, -210.0, 0.0]) * scale
-        joints[k_idx], joints[f_idx] = _leg(rng, limits, side, joints[h_idx], scale)
+        joints[k_idx], joints[f_idx] = _leg(leg, side, joints[h_idx], scale)
     hips_mid = (joints[R_HIP] + joints[L_HIP]) / 2
     chest = spine @ np.array([0.0, 150.0, 0.0]) * scale
     r = scale
@@ -104,4 +141,9 @@ def pose_body(rng, limits=None):
     return joints, np.array(capsules)
 
 
-__all__ = ['BodyPoseLimits', 'pose_body']
+def pose_body(rng, limits=None):
+    """Draw one random body pose; return (joints (15, 3) mm in body frame, capsules (C, 7))."""
+    return build_body(draw_body_pose(rng, limits))
+
+
+__all__ = ['BodyPose', 'BodyPoseLimits', 'build_body', 'draw_body_pose', 'pose_body']

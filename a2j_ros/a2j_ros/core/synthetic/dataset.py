@@ -32,6 +32,7 @@ from a2j_ros.core.synthetic.body_model import BodyPoseLimits, pose_body
 from a2j_ros.core.synthetic.geometry import rot_x, rot_y, rot_z, uniform_deg
 from a2j_ros.core.synthetic.hand_model import HandPoseLimits, NYU_FROM_INTERNAL, pose_hand
 from a2j_ros.core.synthetic.renderer import DepthRenderer, finish_depth
+from a2j_ros.core.synthetic.sensor import BODY_SENSOR, HAND_SENSOR, SensorModel
 
 SPLIT_IDS = {'train': 0, 'val': 1, 'test': 1}
 # hand frame (y fingers, z palm side) -> camera (y down, z forward): fingers up, palm facing
@@ -71,6 +72,7 @@ class HandScene:
     noise_mm_at_1m: float = 1.5
     hole_fraction: float = 0.01
     limits: HandPoseLimits = field(default_factory=HandPoseLimits)
+    arm_mm: tuple = (450.0, 700.0)           # with the sensor model: the arm to the border
     table_gap: tuple = (0.0, 150.0)          # table below the lowest point of hand and forearm
     front_margin_mm: float = 45.0            # hand, forearm: never nearer than nearest joint - it
     background_behind_mm: float = 15.0       # background: never nearer than nearest joint + it
@@ -99,10 +101,30 @@ class BodyScene:
     edge_px: float = 2.0                     # joints at least this far inside the image
 
 
+def _sensor(sensor, default):
+    """Return the SensorModel for a dataset's ``sensor`` option, or None (the simple noise).
+
+    ``sensor`` is None/False (off: the plain noise of ``finish_depth``), True (the subject's
+    default model of core.synthetic.sensor), a dict of SensorModel fields (YAML) or a model.
+    """
+    if sensor is None or sensor is False:
+        return None
+    if sensor is True:
+        return default
+    if isinstance(sensor, SensorModel):
+        return sensor
+    if isinstance(sensor, dict):
+        try:
+            return SensorModel(**{**default.__dict__, **sensor})
+        except TypeError as exc:
+            raise InputError(f'sensor settings: {exc}') from None
+    raise InputError(f'sensor must be true, false or a dict of SensorModel fields, got {sensor!r}')
+
+
 class _SyntheticDataset(PoseDataset):
     """Shared frame bookkeeping of the synthetic sets."""
 
-    def __init__(self, split='train', num_frames=1000, seed=0, camera=None):
+    def __init__(self, split='train', num_frames=1000, seed=0, camera=None, sensor=None):
         select_split(split, tuple(SPLIT_IDS))
         if int(num_frames) < 1:
             raise InputError(f'num_frames must be >= 1, got {num_frames}')
@@ -110,6 +132,7 @@ class _SyntheticDataset(PoseDataset):
         self.offset = 0
         self.camera = camera
         self.renderer = DepthRenderer(camera)
+        self.sensor = _sensor(sensor, self.default_sensor)
 
     def __len__(self):
         return self.num_frames
@@ -128,16 +151,21 @@ class SyntheticHands(_SyntheticDataset):
 
     layout = 'nyu_hand_14'
     mode = 'hand'
+    default_sensor = HAND_SENSOR
 
-    def __init__(self, split='train', num_frames=1000, seed=0, camera=None, scene=None):
+    def __init__(self, split='train', num_frames=1000, seed=0, camera=None, scene=None,
+                 sensor=None):
         camera = camera or _preset_camera('synthetic_hand', HAND_CAMERA)
-        super().__init__(split, num_frames, seed, camera)
+        super().__init__(split, num_frames, seed, camera, sensor)
         self.scene = scene or HandScene()
 
     def load(self, index):
         """Render frame ``index``."""
         rng, scene, cam = self.rng(index), self.scene, self.camera
-        joints, capsules = pose_hand(rng, scene.limits)
+        if self.sensor is None:
+            joints, capsules = pose_hand(rng, scene.limits)
+        else:
+            joints, capsules = pose_hand(rng, scene.limits, rng.uniform(*scene.arm_mm))
         rotation = self._rotation(rng, joints[NYU_FROM_INTERNAL], capsules)
         nyu = joints[NYU_FROM_INTERNAL] @ rotation.T
         shift = self._placement(rng, nyu)
@@ -148,8 +176,11 @@ class SyntheticHands(_SyntheticDataset):
         zbuf = self.renderer.empty()
         self.renderer.add_capsules(zbuf, starts, ends, points[:, 6])
         self._background(zbuf, rng, nyu, _Shape(starts, ends, points[:, 6]))
-        depth = finish_depth(zbuf, rng, scene.noise_mm, scene.noise_mm_at_1m,
-                             scene.hole_fraction)
+        if self.sensor is None:
+            depth = finish_depth(zbuf, rng, scene.noise_mm, scene.noise_mm_at_1m,
+                                 scene.hole_fraction)
+        else:
+            depth = self.sensor.apply(zbuf, rng)
         centre = cam.project(nyu.mean(axis=0) + rng.normal(0.0, scene.centre_noise_mm, 3))
         return Sample(depth=depth, joints_uvd=cam.project(nyu).astype(np.float32),
                       centre_uvd=centre.astype(np.float32), name=f'{self.split}/{index}')
@@ -245,10 +276,12 @@ class SyntheticBodies(_SyntheticDataset):
     layout = 'itop_body_15'
     mode = 'body'
     input_scale = 1e-3
+    default_sensor = BODY_SENSOR
 
-    def __init__(self, split='train', num_frames=1000, seed=0, camera=None, scene=None):
+    def __init__(self, split='train', num_frames=1000, seed=0, camera=None, scene=None,
+                 sensor=None):
         camera = camera or _preset_camera('synthetic_body', BODY_CAMERA)
-        super().__init__(split, num_frames, seed, camera)
+        super().__init__(split, num_frames, seed, camera, sensor)
         self.scene = scene or BodyScene()
 
     def load(self, index):
@@ -284,9 +317,12 @@ class SyntheticBodies(_SyntheticDataset):
         offset = max(body.extent(normal) + rng.uniform(*scene.wall_gap),
                      self.renderer.plane_offset_for_depth(normal, nearest))
         self.renderer.add_plane(zbuf, normal, normal * offset)
-        depth = finish_depth(zbuf, rng, scene.noise_mm, scene.noise_mm_at_1m,
-                             scene.hole_fraction, edge_hole_mm=80.0,
-                             max_depth_mm=scene.max_depth_mm)
+        if self.sensor is None:
+            depth = finish_depth(zbuf, rng, scene.noise_mm, scene.noise_mm_at_1m,
+                                 scene.hole_fraction, edge_hole_mm=80.0,
+                                 max_depth_mm=scene.max_depth_mm)
+        else:
+            depth = self.sensor.apply(zbuf, rng)
         uvd = cam.project(world)
         pad_u = scene.box_pad_mm * cam.fx / uvd[:, 2].mean()
         pad_v = scene.box_pad_mm * cam.fy / uvd[:, 2].mean()

@@ -68,19 +68,33 @@ def _sample_curls(rng):
     return rng.random(5)
 
 
-def pose_hand(rng, limits=None):
-    """Draw one random hand pose; return (joints (24, 3) mm in hand frame, capsules (C, 7)).
+@dataclass
+class HandPose:
+    """The angles (degrees) that pose a hand; blend two with ``HandPose.blend``.
 
-    Capsules are (start xyz, end xyz, radius) rows. The forearm is a capsule leaving the
-    wrist, bent by the wrist angles.
+    ``fingers`` (4, 4): per finger (index, middle, ring, pinky) MCP, PIP and DIP flexion and
+    abduction; ``thumb`` (4,): CMC abduction, CMC, MCP and IP flexion; ``wrist`` (2,): flexion
+    and deviation.
     """
+
+    fingers: np.ndarray
+    thumb: np.ndarray
+    wrist: np.ndarray
+
+    def blend(self, other, weight):
+        """Return the pose ``weight`` of the way from this one to ``other`` (0..1)."""
+        w = float(weight)
+        return HandPose(*((1.0 - w) * np.asarray(a) + w * np.asarray(b) for a, b in (
+            (self.fingers, other.fingers), (self.thumb, other.thumb),
+            (self.wrist, other.wrist))))
+
+
+def draw_hand_pose(rng, limits=None):
+    """Draw random hand angles within ``limits`` (a HandPose)."""
     limits = HandPoseLimits() if limits is None else limits
-    joints = np.zeros((NUM_INTERNAL, 3))
-    joints[PALM] = PALM_CENTRE
-    joints[WRIST_PINKY], joints[WRIST_THUMB] = WRIST_POINTS
-    capsules = []
     curls = _sample_curls(rng)
-    for f, (name, (mcp, spread, lengths, radii)) in enumerate(FINGERS.items()):
+    fingers = np.zeros((4, 4))
+    for f, (mcp, spread, lengths, radii) in enumerate(FINGERS.values()):
         c = curls[f]
         mcp_flex = np.interp(c, [0, 1], limits.mcp_flex) + rng.normal(0, 8)
         pip_flex = np.interp(c, [0, 1], limits.pip_flex) + rng.normal(0, 10)
@@ -88,6 +102,27 @@ def pose_hand(rng, limits=None):
         pip_flex = np.clip(pip_flex, *limits.pip_flex)
         dip_flex = pip_flex * rng.uniform(*limits.dip_ratio)
         abd = spread + rng.uniform(*limits.spread) * (1.0 - 0.6 * c)
+        fingers[f] = (mcp_flex, pip_flex, dip_flex, abd)
+    thumb = np.array([rng.uniform(*limits.thumb_cmc_abd), rng.uniform(*limits.thumb_cmc_flex),
+                      rng.uniform(*limits.thumb_mcp_flex), rng.uniform(*limits.thumb_ip_flex)])
+    wrist_flex = rng.uniform(*limits.wrist_flex)
+    wrist = np.array([wrist_flex, rng.uniform(*limits.wrist_dev)])
+    return HandPose(fingers, thumb, wrist)
+
+
+def build_hand(pose, forearm_length=FOREARM_LENGTH):
+    """Return (joints (24, 3) mm in hand frame, capsules (C, 7)) of a HandPose.
+
+    Capsules are (start xyz, end xyz, radius) rows. The forearm is a capsule of
+    ``forearm_length`` mm leaving the wrist, bent by the wrist angles (a longer one stands for
+    the forearm and upper arm running out of the image, as a real arm does).
+    """
+    joints = np.zeros((NUM_INTERNAL, 3))
+    joints[PALM] = PALM_CENTRE
+    joints[WRIST_PINKY], joints[WRIST_THUMB] = WRIST_POINTS
+    capsules = []
+    for f, (name, (mcp, spread, lengths, radii)) in enumerate(FINGERS.items()):
+        mcp_flex, pip_flex, dip_flex, abd = pose.fingers[f]
         frame = rot_z(deg(-abd)) @ rot_x(deg(mcp_flex))
         base = FINGER_BASE[name]
         joints[base] = mcp
@@ -101,13 +136,11 @@ def pose_hand(rng, limits=None):
         # the metacarpal inside the palm: from near the wrist to the MCP
         capsules.append((mcp[0] * 0.55, 12.0, -1.0, *mcp, 11.5))
     # thumb: rest direction out to the thumb side and toward the palm side
-    thumb = rot_z(deg(40.0)) @ rot_y(deg(45.0))
-    frame = thumb @ rot_z(deg(rng.uniform(*limits.thumb_cmc_abd))) \
-        @ rot_x(deg(rng.uniform(*limits.thumb_cmc_flex)))
-    flexes = (0.0, rng.uniform(*limits.thumb_mcp_flex), rng.uniform(*limits.thumb_ip_flex))
+    cmc_abd, cmc_flex, mcp_flex, ip_flex = pose.thumb
+    frame = rot_z(deg(40.0)) @ rot_y(deg(45.0)) @ rot_z(deg(cmc_abd)) @ rot_x(deg(cmc_flex))
     position = np.array(THUMB_CMC, dtype=float)
     joints[THUMB_BASE] = position
-    for k, flex in enumerate(flexes):
+    for k, flex in enumerate((0.0, mcp_flex, ip_flex)):
         frame = frame @ rot_x(deg(flex))
         nxt = position + frame @ np.array([0.0, THUMB_LENGTHS[k], 0.0])
         joints[THUMB_BASE + k + 1] = nxt
@@ -118,11 +151,16 @@ def pose_hand(rng, limits=None):
     capsules.append((-24.0, 75.0, 0.0, 22.0, 75.0, 0.0, 13.0))
     capsules.append((-14.0, 8.0, 0.0, 14.0, 8.0, 0.0, 16.0))
     # forearm, bent at the wrist
-    wrist = rot_x(deg(rng.uniform(*limits.wrist_flex))) @ rot_z(deg(rng.uniform(
-        *limits.wrist_dev)))
-    elbow = wrist @ np.array([0.0, -FOREARM_LENGTH, 0.0])
+    wrist = rot_x(deg(pose.wrist[0])) @ rot_z(deg(pose.wrist[1]))
+    elbow = wrist @ np.array([0.0, -float(forearm_length), 0.0])
     capsules.append((0.0, 0.0, 0.0, *elbow, FOREARM_RADIUS))
     return joints, np.array(capsules)
 
 
-__all__ = ['FINGERS', 'HandPoseLimits', 'NYU_FROM_INTERNAL', 'NUM_INTERNAL', 'pose_hand']
+def pose_hand(rng, limits=None, forearm_length=FOREARM_LENGTH):
+    """Draw one random hand pose; return (joints (24, 3) mm in hand frame, capsules (C, 7))."""
+    return build_hand(draw_hand_pose(rng, limits), forearm_length)
+
+
+__all__ = ['FINGERS', 'HandPose', 'HandPoseLimits', 'NUM_INTERNAL', 'NYU_FROM_INTERNAL', 'PALM',
+           'build_hand', 'draw_hand_pose', 'pose_hand']

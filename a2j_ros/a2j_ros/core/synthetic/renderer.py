@@ -182,7 +182,8 @@ class NoiseBank:
 _BANKS = {}
 
 
-def _bank(shape):
+def noise_bank(shape):
+    """Return the shared NoiseBank for images of ``shape`` (made on first use)."""
     size = int(np.prod(shape))
     if size not in _BANKS:
         _BANKS[size] = NoiseBank(size)
@@ -202,7 +203,7 @@ def finish_depth(zbuf, rng, noise_mm=1.0, noise_mm_at_1m=1.5, hole_fraction=0.01
     depth = zbuf
     invalid = ~(depth <= max_depth_mm)            # inf, NaN and too far
     depth[invalid] = 0.0
-    normal, draw = _bank(depth.shape).draw(rng, depth.shape)
+    normal, draw = noise_bank(depth.shape).draw(rng, depth.shape)
     if noise_mm > 0 or noise_mm_at_1m > 0:
         sigma = np.float32(noise_mm_at_1m * 1e-6) * depth * depth
         sigma += np.float32(noise_mm)
@@ -221,4 +222,4 @@ def finish_depth(zbuf, rng, noise_mm=1.0, noise_mm_at_1m=1.5, hole_fraction=0.01
     return depth
 
 
-__all__ = ['DepthRenderer', 'NoiseBank', 'finish_depth']
+__all__ = ['DepthRenderer', 'NoiseBank', 'finish_depth', 'noise_bank']

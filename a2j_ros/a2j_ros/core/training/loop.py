@@ -91,18 +91,35 @@ def _better(value, best, higher):
 
 
 def run_training(config, out_dir, resume=False, pretrained=None, device='auto',
-                 max_minutes=None, progress=True):
-    """Train as ``config`` says, writing into ``out_dir``; return the summary dict."""
+                 max_minutes=None, progress=True, init=None):
+    """Train as ``config`` says, writing into ``out_dir``; return the summary dict.
+
+    ``init`` names an a2j_ros checkpoint whose weights start the model (fine-tuning: its
+    model settings must match the config's; optimizer and schedule start afresh).
+    """
     started = time.monotonic()
     device = ddp.init_distributed(resolve_device(device))
     try:
         return _run(config, str(out_dir), resume, pretrained, device, max_minutes, progress,
-                    started)
+                    started, init)
     finally:
         ddp.cleanup()
 
 
-def _run(config, out_dir, resume, pretrained, device, max_minutes, progress, started):
+def _init_weights(model, path):
+    """Load the weights of checkpoint ``path`` into ``model`` (fp16 files become fp32)."""
+    state = read_checkpoint(path)
+    if state['model_config'] != model.config.to_dict():
+        differ = sorted(k for k, v in model.config.to_dict().items()
+                        if state['model_config'].get(k) != v)
+        raise InputError(f"--init {path}: its model settings differ from the config's "
+                         f'({", ".join(differ)})')
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v
+                           for k, v in state['state_dict'].items()})
+
+
+def _run(config, out_dir, resume, pretrained, device, max_minutes, progress, started,
+         init=None):
     settings = config.train
     main = ddp.is_main()
     last_path, best_path = os.path.join(out_dir, 'last.pt'), os.path.join(out_dir, 'best.pt')
@@ -123,6 +140,8 @@ def _run(config, out_dir, resume, pretrained, device, max_minutes, progress, sta
     model.crop_config = crop_config
     if pretrained:
         model.load_imagenet(pretrained)
+    if init and not (resume and os.path.exists(last_path)):
+        _init_weights(model, init)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=loss_config.lr,
                                  weight_decay=loss_config.weight_decay)
