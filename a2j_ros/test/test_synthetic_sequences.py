@@ -94,7 +94,7 @@ def test_make_bag_sequence_writes_track_ids(tmp_path, capsys):
                      '--no-progress']) == 0
     frames = read_frames(out)
     assert len(frames) == 16 and frames[0].encoding == '32FC1'                # 8 s at 2 Hz
-    assert len(frames[0].ground_truth.track_ids) == 0 and len(frames[0].rois) == 0
+    assert len(frames[0].ground_truth.xyz_mm) == 0 and len(frames[0].rois) == 0
     seen = [list(f.ground_truth.track_ids) for f in frames]
     assert [1, 2] in seen and [1] in seen                                     # 2 gone a while
     seq = open_sequence('two_hands', rate_hz=2.0)
