@@ -38,6 +38,7 @@ class PoseResult:
     score: float                       # the ROI's detection score (1.0 without a detector)
     crop_box: tuple                    # (x, y, w, h) the crop fed to the network
     centre_uvd: Optional[np.ndarray] = None   # hands: the crop centre (u, v, d mm)
+    track_id: Optional[int] = None     # core.tracking id (None: untracked, per-frame)
 
 
 @dataclass
@@ -199,6 +200,31 @@ class PosePipeline:
             raise InputError(f'{len(rois)} ROIs but {len(scores)} scores')
         estimate = FrameEstimate()
         kept, anchors = self._prepare(depth, rois, estimate.rejected)
+        return self._estimate_prepared(depth, camera, scores, kept, anchors, estimate, start)
+
+    def estimate_anchors(self, depth_mm, camera, anchors, rois, scores=None):
+        """Estimate crops placed by the caller; return a FrameEstimate like ``estimate_frame``.
+
+        ``anchors``: hands (N, 3) crop centres (u, v, depth mm), bodies (N, 4) boxes
+        (u_min, v_min, u_max, v_max); ``rois`` (N, 4) x, y, w, h name each crop's region in
+        the results (``PoseResult.roi``); ``scores`` (N,) or None. The tracker uses this to
+        centre the next crop on a track (core.follow). A crop that does not fit the image is
+        listed in ``rejected``.
+        """
+        start = time.perf_counter()
+        depth = self._check_frame(depth_mm, camera)
+        width = 3 if self.mode == 'hand' else 4
+        anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, width)
+        rois = as_rois(rois).reshape(-1, 4)
+        if len(rois) != len(anchors):
+            raise InputError(f'{len(anchors)} anchors but {len(rois)} ROIs')
+        scores = (np.ones(len(anchors), np.float32) if scores is None
+                  else np.asarray(scores, dtype=np.float32).reshape(-1))
+        estimate = FrameEstimate()
+        kept = [(i, tuple(int(v) for v in roi)) for i, roi in enumerate(rois)]
+        return self._estimate_prepared(depth, camera, scores, kept, anchors, estimate, start)
+
+    def _estimate_prepared(self, depth, camera, scores, kept, anchors, estimate, start):
         t_prep = time.perf_counter()
         cropped = self._crop_valid(depth, camera, kept, anchors, estimate.rejected)
         t_crop = t_net = time.perf_counter()
@@ -225,6 +251,13 @@ class PosePipeline:
             raise InputError(f'camera is {camera.width}x{camera.height} but the depth image is '
                              f'{width}x{height}')
         return depth_mm.astype(np.float32, copy=False)
+
+    def prepare_rois(self, depth_mm, camera, rois, rejected):
+        """Return the usable ``[(index, clipped ROI)]`` and their hand centres or body boxes.
+
+        What ``estimate_frame`` does before cropping; unusable ROIs go to ``rejected``.
+        """
+        return self._prepare(self._check_frame(depth_mm, camera), as_rois(rois), rejected)
 
     def _prepare(self, depth, rois, rejected):
         """Return the usable (index, ROI) pairs and their hand centres (N, 3) or boxes (N, 4).
