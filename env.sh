@@ -18,8 +18,6 @@ unset COLCON_CURRENT_PREFIX
 [ -n "$_a2j_nounset" ] && set -u
 unset _a2j_nounset
 export PATH="$_a2j_root/install/a2j_ros/lib/a2j_ros:$PATH"
-# VGA depth over Fast DDS: without the large-data transport most best-effort frames are lost
-# (see README, "Depth images between processes"). Keep a user's own choice if set.
-export FASTDDS_BUILTIN_TRANSPORTS="${FASTDDS_BUILTIN_TRANSPORTS:-LARGE_DATA}"
-export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
+# No DDS/transport variable is set here: those are the user's (the pose node adapts its QoS
+# to the camera's publishers; docs/transport.md).
 unset _a2j_root

@@ -1,5 +1,6 @@
-"""Start the A2J pose node for hands (and RViz with rviz:=true).
+"""Start the A2J pose node for hands (a lifecycle node; and RViz with rviz:=true).
 
+    ros2 launch a2j_ros hand_pose.launch.py        # the bundled demo model (synthetic data only)
     ros2 launch a2j_ros hand_pose.launch.py checkpoint:=/path/hand.pt \
         depth_topic:=/camera/depth/image_rect_raw camera_info_topic:=/camera/depth/camera_info
 
@@ -9,4 +10,4 @@ from a2j_ros.ros.launch_common import pose_launch_description
 
 
 def generate_launch_description():
-    return pose_launch_description('hand_pose.yaml')
+    return pose_launch_description('hand_pose.yaml', 'hand')

@@ -133,3 +133,15 @@ def test_resolve_device():
     if not torch.cuda.is_available():
         with pytest.raises(InputError, match='CUDA is not available'):
             resolve_device('cuda')
+
+
+def test_trained_on_is_metadata_read_without_the_weights(model, tmp_path):
+    from a2j_ros.core.checkpoint import checkpoint_metadata
+    path = save_checkpoint(tmp_path / 'm.pt', model, trained_on='synthetic hands')
+    meta = checkpoint_metadata(path)
+    assert meta['trained_on'] == 'synthetic hands' and 'state_dict' not in meta
+    assert 'trained_on' not in checkpoint_metadata(save_checkpoint(tmp_path / 'n.pt', model))
+    with pytest.raises(ValueError, match='reserved'):
+        save_checkpoint(tmp_path / 'o.pt', model, **{'format': 'x'})
+    with pytest.raises(CheckpointError, match='not found'):
+        checkpoint_metadata(tmp_path / 'missing.pt')

@@ -1,28 +1,23 @@
 """The pose node in-process over the real middleware: inputs in, skeletons and markers out."""
 from pathlib import Path
 
-from conftest import spin_until
 import numpy as np
 import pytest
 
 rclpy = pytest.importorskip('rclpy')
 msgs = pytest.importorskip('a2j_ros_msgs.msg')
-from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
-from rclpy.executors import SingleThreadedExecutor  # noqa: E402
-from rclpy.parameter import Parameter  # noqa: E402
+from node_harness import box_around as _box  # noqa: E402
+from node_harness import camera_info, FRAME, Harness  # noqa: E402
 from rosgraph_msgs.msg import Clock  # noqa: E402
-from sensor_msgs.msg import CameraInfo, Image, RegionOfInterest  # noqa: E402
-from visualization_msgs.msg import Marker, MarkerArray  # noqa: E402
+from visualization_msgs.msg import Marker  # noqa: E402
 
 from a2j_ros.core.checkpoint import save_checkpoint  # noqa: E402
 from a2j_ros.core.config import CropConfig, ModelConfig  # noqa: E402
 from a2j_ros.core.model import A2JNet  # noqa: E402
 from a2j_ros.core.synthetic import SyntheticHands  # noqa: E402
 from a2j_ros.ros.image_conversion import depth_mm_to_image  # noqa: E402
-from a2j_ros.ros.pose_node import PoseNode  # noqa: E402
 
 DEMO_CHECKPOINT = Path(__file__).resolve().parents[1] / 'data' / 'demo_hand_r18.pt'
-FRAME = 'camera_depth_optical_frame'
 
 
 @pytest.fixture(scope='module')
@@ -41,68 +36,8 @@ def sample():
     return data[0], data.camera
 
 
-def _box(joints_uvd, pad=10):
-    """Return a detector-like box (x, y, w, h) around the joints."""
-    lo = np.floor(joints_uvd[:, :2].min(0)) - pad
-    hi = np.ceil(joints_uvd[:, :2].max(0)) + pad
-    return int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1])
-
-
-class Harness:
-    """The node under test, a peer node with the publishers/subscribers, one executor."""
-
-    def __init__(self, context, checkpoint, **params):
-        params.setdefault('diagnostics_period_s', 0.2)
-        params.setdefault('log_throttle_s', 0.0)
-        overrides = [Parameter('checkpoint', value=checkpoint)]
-        overrides += [Parameter(k, value=v) for k, v in params.items()]
-        self.node = PoseNode(context=context, parameter_overrides=overrides)
-        self.peer = rclpy.create_node('a2j_test_peer', context=context)
-        self.executor = SingleThreadedExecutor(context=context)
-        self.executor.add_node(self.node)
-        self.executor.add_node(self.peer)
-        self.depth_pub = self.peer.create_publisher(Image, 'depth/image', 10)
-        self.info_pub = self.peer.create_publisher(CameraInfo, 'depth/camera_info', 10)
-        self.roi_pub = self.peer.create_publisher(msgs.RegionOfInterestArray, 'rois', 10)
-        self.clock_pub = self.peer.create_publisher(Clock, '/clock', 10)
-        self.skeletons, self.markers, self.diagnostics = [], [], []
-        self.peer.create_subscription(msgs.SkeletonArray, 'skeletons', self.skeletons.append, 10)
-        self.peer.create_subscription(MarkerArray, 'markers', self.markers.append, 10)
-        self.peer.create_subscription(DiagnosticArray, '/diagnostics',
-                                      self.diagnostics.append, 10)
-
-    def connected(self):
-        return spin_until(self.executor, lambda: self.depth_pub.get_subscription_count() > 0
-                          and self.peer.count_publishers('skeletons') > 0, 15.0)
-
-    def send(self, depth_msg, info=None, rois=None, stamp_sec=5):
-        depth_msg.header.frame_id = FRAME
-        depth_msg.header.stamp.sec = stamp_sec
-        if info is not None:
-            self.info_pub.publish(info)
-            spin_until(self.executor, lambda: self.node.cameras.received > 0, 5.0)
-        if rois is not None:
-            msg = msgs.RegionOfInterestArray()
-            msg.header = depth_msg.header
-            msg.rois = [RegionOfInterest(x_offset=x, y_offset=y, width=w, height=h)
-                        for x, y, w, h in rois]
-            self.roi_pub.publish(msg)
-        self.depth_pub.publish(depth_msg)
-
-    def wait(self, predicate, timeout=20.0):
-        return spin_until(self.executor, predicate, timeout)
-
-    def close(self):
-        self.executor.shutdown()
-        self.node.destroy_node()
-        self.peer.destroy_node()
-
-
 def _info(camera):
-    info = CameraInfo(width=camera.width, height=camera.height)
-    info.header.frame_id = FRAME
-    info.k = camera.k.reshape(-1).tolist()
-    return info
+    return camera_info(camera)
 
 
 @pytest.fixture
@@ -209,35 +144,6 @@ def test_sim_time_latency_comes_from_the_clock(harness_factory, sample):
     assert h.node.stats.snapshot()['latency_ms'] == pytest.approx(250.0)
 
 
-def test_lifecycle_and_configure_errors(ros_context, checkpoint, tmp_path):
-    from lifecycle_msgs.msg import State
-    bad = PoseNode(context=ros_context, parameter_overrides=[
-        Parameter('checkpoint', value=str(tmp_path / 'missing.pt'))])
-    assert 'not found' in bad.configure_error
-    assert bad._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED
-    bad.destroy_node()
-    wrong = PoseNode(context=ros_context, parameter_overrides=[
-        Parameter('checkpoint', value=checkpoint), Parameter('roi_source', value='radar')])
-    assert 'roi_source' in wrong.configure_error
-    wrong.destroy_node()
-    body = PoseNode(context=ros_context, parameter_overrides=[
-        Parameter('checkpoint', value=checkpoint), Parameter('mode', value='body')])
-    assert 'hand model' in body.configure_error
-    body.destroy_node()
-    node = PoseNode(context=ros_context, parameter_overrides=[
-        Parameter('checkpoint', value=checkpoint), Parameter('autostart', value=False)])
-    assert node._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED
-    node.trigger_configure()
-    node.trigger_activate()
-    assert node._state_machine.current_state[0] == State.PRIMARY_STATE_ACTIVE
-    assert node._worker is not None and node._inputs
-    node.trigger_deactivate()
-    assert node._worker is None and not node._inputs
-    node.trigger_cleanup()
-    assert node.pipeline is None
-    node.destroy_node()
-
-
 @pytest.mark.skipif(not DEMO_CHECKPOINT.is_file(), reason='demo checkpoint not present')
 def test_demo_checkpoint_joints_near_ground_truth(harness_factory):
     data = SyntheticHands('val', 8, seed=123)
@@ -269,10 +175,100 @@ def test_bench_node_breaks_the_frame_down_by_stage(checkpoint):
     assert 'overhead beyond network (wall)' in table and '160x120' in table
 
 
-def test_hand_radius_parameter_is_checked(ros_context, checkpoint):
-    node = PoseNode(context=ros_context, parameter_overrides=[
-        Parameter('checkpoint', value=checkpoint), Parameter('hand_radius_m', value=-0.1)])
-    try:
-        assert 'hand_radius_m' in node.configure_error
-    finally:
-        node.destroy_node()
+def test_every_detector_roi_is_used_and_scores_pass_through(harness_factory, sample):
+    """Two boxes from a detector give two skeletons (max_instances caps only the search)."""
+    frame, camera = sample
+    h = harness_factory(roi_source='topic', max_instances=1)
+    box = _box(frame.joints_uvd)
+    shifted = (box[0] + 4, box[1] + 4, box[2], box[3])
+    h.send(depth_mm_to_image(frame.depth), _info(camera), rois=[box, shifted])
+    assert h.wait(lambda: h.skeletons), 'no skeletons'
+    skeletons = h.skeletons[-1].skeletons
+    assert len(skeletons) == 2
+    assert [sk.id for sk in skeletons] == [0, 1]
+    assert [sk.score for sk in skeletons] == [1.0, 1.0]      # no scores sent: 1.0 each
+
+
+def test_detector_free_skeleton_score_is_one(harness_factory, sample):
+    frame, camera = sample
+    h = harness_factory(roi_source='nearest')
+    h.send(depth_mm_to_image(frame.depth), _info(camera))
+    assert h.wait(lambda: h.skeletons and h.skeletons[-1].skeletons)
+    assert h.skeletons[-1].skeletons[0].score == 1.0
+
+
+def test_p_is_used_when_k_is_missing_and_distortion_warns_once(harness_factory, sample):
+    frame, camera = sample
+    h = harness_factory(roi_source='topic')
+    info = camera_info(camera, k=False, p=True, d=(0.1, -0.05, 0.0, 0.0, 0.0))
+    h.send(depth_mm_to_image(frame.depth), info, rois=[_box(frame.joints_uvd)], stamp_sec=1)
+    assert h.wait(lambda: h.skeletons and h.skeletons[-1].skeletons), 'P was not used'
+    assert h.node.stats.errors['no_camera_info'] == 0
+    h.send(depth_mm_to_image(frame.depth), info, rois=[_box(frame.joints_uvd)], stamp_sec=2)
+    assert h.wait(lambda: len(h.skeletons) >= 2)
+    assert h.logged('non-zero distortion')
+    assert sum('non-zero distortion' in line for line in h.logs) == 1
+
+
+def test_p_wins_over_k(sample):
+    """A rectified image's P differs from the raw K: the joints follow P."""
+    from a2j_ros.ros.camera_info import camera_from_info
+    _frame, camera = sample
+    info = camera_info(camera, k=True, p=True)
+    info.k = [2 * v if i in (0, 4) else v for i, v in enumerate(info.k)]   # raw K: other fx
+    used = camera_from_info(info)
+    assert (used.fx, used.fy, used.cx, used.cy) == (camera.fx, camera.fy, camera.cx, camera.cy)
+    info.p = [0.0] * 12
+    assert camera_from_info(info).fx == 2 * camera.fx
+
+
+def test_debug_image_shows_depth_crop_and_skeleton(harness_factory, sample):
+    frame, camera = sample
+    h = harness_factory(roi_source='topic', debug_image_enabled=True)
+    assert h.wait(lambda: h.node._outputs.debug_image.get_subscription_count() > 0)
+    h.send(depth_mm_to_image(frame.depth), _info(camera), rois=[_box(frame.joints_uvd)])
+    assert h.wait(lambda: h.debug_images), 'no debug image'
+    img = h.debug_images[-1]
+    assert (img.encoding, img.width, img.height) == ('rgb8', camera.width, camera.height)
+    assert img.header.stamp.sec == 5 and img.header.frame_id == FRAME
+    rgb = np.frombuffer(bytes(img.data), np.uint8).reshape(img.height, img.width, 3)
+    crop = h.skeletons[-1].skeletons[0].roi
+    assert tuple(rgb[crop.y_offset + crop.height // 2, crop.x_offset]) == (0, 255, 255)
+    assert (rgb == (255, 0, 255)).all(axis=2).sum() >= 14       # joints drawn
+    assert rgb[frame.depth == 0].max() <= 255 and rgb[frame.depth > 0].any()
+
+
+def test_debug_image_is_off_by_default(harness_factory, sample):
+    frame, camera = sample
+    h = harness_factory(roi_source='topic')
+    h.send(depth_mm_to_image(frame.depth), _info(camera), rois=[_box(frame.joints_uvd)])
+    assert h.wait(lambda: h.skeletons)
+    h.wait(lambda: False, 0.5)
+    assert h.debug_images == []
+
+
+def _compressed_png(depth_mm):
+    """Build a compressedDepth message by hand: 12-byte header + a 16-bit PNG (PIL)."""
+    import io
+    import struct
+
+    from PIL import Image as PILImage
+    from sensor_msgs.msg import CompressedImage
+    buffer = io.BytesIO()
+    PILImage.fromarray(np.round(depth_mm).astype(np.uint16)).save(buffer, format='PNG')
+    msg = CompressedImage(format='16UC1; compressedDepth png')
+    msg.data = struct.pack('<iff', 0, 0.0, 0.0) + buffer.getvalue()
+    return msg
+
+
+def test_compressed_depth_input(harness_factory, sample):
+    frame, camera = sample
+    h = harness_factory(roi_source='topic', depth_transport='compressedDepth')
+    h.send(_compressed_png(frame.depth), _info(camera), rois=[_box(frame.joints_uvd)])
+    assert h.wait(lambda: h.skeletons and h.skeletons[-1].skeletons), 'no skeleton'
+    z = np.array([p.z for p in h.skeletons[-1].skeletons[0].joints])
+    assert np.all((z > 0.1) & (z < 1.5))
+    bad = _compressed_png(frame.depth)
+    bad.data = bytes(bad.data)[:40]
+    h.send(bad, rois=[_box(frame.joints_uvd)], stamp_sec=6)
+    assert h.wait(lambda: h.node.stats.errors['bad_image'] >= 1)

@@ -8,6 +8,8 @@ A checkpoint is a ``torch.save`` dict::
     crop_config   CropConfig.to_dict() or None   crop mode, cube/depth thresholds, mean/std, mu
     joint_names   list of K names (from core.layouts, or joint_00.. for unknown layouts)
     state_dict    the weights (fp32, or fp16 with ``half=True``; loaded back as fp32)
+    trained_on    optional: what the weights were trained on (e.g. 'synthetic hands'); the
+                  pose node warns when it is synthetic (``checkpoint_metadata`` reads it)
     ...           any extra keys given to save_checkpoint (optimizer, scheduler, epoch, ...)
 
 Files are read with ``torch.load(weights_only=True)``: plain tensors and containers only, so
@@ -26,7 +28,8 @@ from a2j_ros.core.torch_file import read_torch_file
 
 FORMAT = 'a2j_ros.checkpoint'
 VERSION = 1
-RESERVED = ('format', 'version', 'model_config', 'crop_config', 'joint_names', 'state_dict')
+RESERVED = ('format', 'version', 'model_config', 'crop_config', 'joint_names', 'state_dict',
+            'trained_on')
 
 
 def joint_names_for(config):
@@ -70,11 +73,20 @@ def read_checkpoint(path):
     return data
 
 
-def save_checkpoint(path, model, crop_config=None, *, half=False, **extra):
+def checkpoint_metadata(path):
+    """Return a checkpoint's entries without its weights (read memory-mapped: cheap)."""
+    data = read_torch_file(path, mmap=True)
+    if not isinstance(data, dict) or data.get('format') != FORMAT:
+        raise CheckpointError(f'{path}: not an a2j_ros checkpoint (no {FORMAT!r} tag)')
+    return {k: v for k, v in data.items() if k != 'state_dict'}
+
+
+def save_checkpoint(path, model, crop_config=None, *, half=False, trained_on=None, **extra):
     """Write ``model`` (+ crop settings and ``extra`` entries) to ``path`` atomically.
 
     ``crop_config`` defaults to ``model.crop_config``. ``half=True`` stores floating weights
-    as fp16 (half the file; loaded back as fp32). ``extra`` holds anything plain that
+    as fp16 (half the file; loaded back as fp32). ``trained_on`` says what the weights were
+    trained on (stored only when given). ``extra`` holds anything plain that
     ``torch.load(weights_only=True)`` can read back: optimizer/scheduler state_dicts, epoch,
     metrics, ... Return the path.
     """
@@ -92,6 +104,8 @@ def save_checkpoint(path, model, crop_config=None, *, half=False, **extra):
                'crop_config': None if crop is None else crop.to_dict(),
                'joint_names': joint_names_for(model.config),
                'state_dict': state}
+    if trained_on is not None:
+        payload['trained_on'] = str(trained_on)
     payload.update(extra)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,5 +146,5 @@ def load_checkpoint(path, device='cpu'):
     return model.to(resolve_device(device)).eval()
 
 
-__all__ = ['FORMAT', 'VERSION', 'joint_names_for', 'load_checkpoint',
+__all__ = ['FORMAT', 'VERSION', 'checkpoint_metadata', 'joint_names_for', 'load_checkpoint',
            'model_from_checkpoint', 'read_checkpoint', 'resolve_device', 'save_checkpoint']

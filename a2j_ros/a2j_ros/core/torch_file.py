@@ -12,12 +12,18 @@ import torch
 from a2j_ros.core.errors import CheckpointError
 
 
-def read_torch_file(path):
-    """Return what ``torch.load`` finds in ``path``; raise CheckpointError when it cannot."""
+def read_torch_file(path, mmap=False):
+    """Return what ``torch.load`` finds in ``path``; raise CheckpointError when it cannot.
+
+    ``mmap=True`` maps the file instead of reading it (zip-format files; cheap when only the
+    metadata is wanted).
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f'checkpoint not found: {path}')
     try:
+        if mmap and zipfile.is_zipfile(path):
+            return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
         return torch.load(path, map_location='cpu', weights_only=True)
     except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError,
             zipfile.BadZipFile, AttributeError, TypeError, KeyError) as exc:

@@ -96,9 +96,12 @@ def _run_source(path, source, images, boxes, camera, device, frames, warmup):
     try:
         node = PoseNode(context=context, parameter_overrides=[
             Parameter('checkpoint', value=path), Parameter('device', value=device),
-            Parameter('depth_max_m', value=1.5), Parameter('roi_source', value=source)])
+            Parameter('depth_max_m', value=1.5), Parameter('roi_source', value=source),
+            Parameter('autostart', value=False)])
+        node.trigger_configure()
         if node.configure_error:
             raise RuntimeError(node.configure_error)
+        node.trigger_activate()
         node._stop_inputs()             # drive _process directly, no subscriptions
         height, width = camera.height, camera.width
         info = CameraInfo(width=width, height=height)

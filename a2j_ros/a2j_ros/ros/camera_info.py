@@ -5,13 +5,31 @@ from a2j_ros.core.camera import PinholeCamera
 from a2j_ros.core.errors import InputError
 
 
+def intrinsics(msg):
+    """Return ``(k9, source)``: the 3x3 matrix (row-major) to use and 'P' or 'K'.
+
+    P's left 3x3 is the camera matrix of the rectified image (REP 104); it is used when P is
+    non-zero, K (the raw image's) otherwise.
+    """
+    p = [float(v) for v in msg.p]
+    if len(p) == 12 and any(p[:3] + p[4:7]):
+        return [p[0], p[1], p[2], p[4], p[5], p[6], p[8], p[9], p[10]], 'P'
+    return [float(v) for v in msg.k], 'K'
+
+
 def camera_from_info(msg):
-    """Return the PinholeCamera of a CameraInfo (K and the image size).
+    """Return the PinholeCamera of a CameraInfo (P when non-zero, else K; the image size).
 
     Depth images are expected rectified (``image_rect_raw``): distortion coefficients are
-    not applied. A K of zeros (an uncalibrated camera) raises InputError.
+    not applied. A zero matrix (an uncalibrated camera) raises InputError.
     """
-    return PinholeCamera.from_camera_info(list(msg.k), int(msg.width), int(msg.height))
+    matrix, _source = intrinsics(msg)
+    return PinholeCamera.from_camera_info(matrix, int(msg.width), int(msg.height))
+
+
+def has_distortion(msg):
+    """Return True if the CameraInfo has a non-zero distortion coefficient."""
+    return any(float(v) != 0.0 for v in msg.d)
 
 
 class CameraInfoCache:
@@ -22,7 +40,9 @@ class CameraInfoCache:
     received yet or it describes another image size.
     """
 
-    def __init__(self):
+    def __init__(self, warn=None):
+        self._warn = warn               # called once with a line for non-zero distortion
+        self._warned = False
         self._lock = threading.Lock()
         self._camera = None
         self._frame_id = ''
@@ -35,6 +55,12 @@ class CameraInfoCache:
             camera, error = camera_from_info(msg), None
         except InputError as exc:
             camera, error = None, f'camera_info from {msg.header.frame_id!r} is unusable: {exc}'
+        if self._warn is not None and not self._warned and has_distortion(msg):
+            self._warned = True
+            self._warn(f'camera_info of {msg.header.frame_id!r} has non-zero distortion D = '
+                       f'{[round(float(v), 4) for v in msg.d]}: the node does not undistort; '
+                       'subscribe it to a rectified depth image (image_rect_raw) whose P it '
+                       f'then uses ({intrinsics(msg)[1]} is used here)')
         with self._lock:
             self._camera, self._error = camera, error
             self._frame_id = msg.header.frame_id
@@ -60,4 +86,4 @@ class CameraInfoCache:
         return camera
 
 
-__all__ = ['CameraInfoCache', 'camera_from_info']
+__all__ = ['CameraInfoCache', 'camera_from_info', 'has_distortion', 'intrinsics']

@@ -68,6 +68,23 @@ def image_to_depth_mm(msg):
                         data)
 
 
+def compressed_to_depth_mm(msg):
+    """Return float32 millimetres (H, W) of a sensor_msgs/CompressedImage on compressedDepth.
+
+    ``core.compressed_depth`` decodes the payload (png or rvl, 16-bit mm or 32FC1 inverse
+    depth); InputError names a format that is not compressedDepth or a corrupt payload.
+    """
+    from a2j_ros.core.compressed_depth import decode_compressed_depth
+    return decode_compressed_depth(msg.format, bytes(_buffer(msg.data)))
+
+
+def message_to_depth_mm(msg):
+    """Return float32 mm of a depth Image or a compressedDepth CompressedImage."""
+    if hasattr(msg, 'format'):
+        return compressed_to_depth_mm(msg)
+    return image_to_depth_mm(msg)
+
+
 def depth_mm_to_image(depth_mm, encoding='16UC1', header=None, pad_bytes=0, big_endian=False):
     """Return a sensor_msgs/Image holding ``depth_mm`` (H, W) in ``encoding``.
 
@@ -86,4 +103,5 @@ def depth_mm_to_image(depth_mm, encoding='16UC1', header=None, pad_bytes=0, big_
     return msg
 
 
-__all__ = ['SUPPORTED_ENCODINGS', 'depth_mm_to_image', 'image_to_depth_mm']
+__all__ = ['SUPPORTED_ENCODINGS', 'compressed_to_depth_mm', 'depth_mm_to_image',
+           'image_to_depth_mm', 'message_to_depth_mm']

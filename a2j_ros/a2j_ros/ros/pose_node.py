@@ -1,22 +1,27 @@
 """The A2J pose node: depth image (+ camera_info, + ROIs) in, skeletons and markers out.
 
-A managed (lifecycle) node that configures and activates itself unless ``autostart`` is
-false. configure: load the checkpoint, create the publishers and the camera_info cache;
+A managed (lifecycle) node. With ``autostart`` (default) a one-shot timer configures and
+activates it once it spins; otherwise a lifecycle manager (``ros2 lifecycle set``, launch's
+LifecycleNode) does. configure: read the parameters, load the checkpoint (empty = the
+bundled demo model of the mode), create the outputs and the camera_info subscription;
 activate: subscribe to the depth image (and the ROIs) and start the inference worker;
-deactivate / cleanup undo that. Topics (relative, remap them):
+deactivate / cleanup undo that. A failed configure leaves the node unconfigured with one
+line saying what to set; a later configure retries. Topics (relative, remap them):
 
-* in: ``depth/image`` (sensor_msgs/Image 16UC1 mm or 32FC1 m), ``depth/camera_info``
+* in: ``depth/image`` (sensor_msgs/Image 16UC1 mm or 32FC1 m; or ``depth/image/
+  compressedDepth`` with ``depth_transport: compressedDepth``), ``depth/camera_info``
   (latest kept), ``rois`` (roi_source topic: a2j_ros_msgs/RegionOfInterestArray or
-  vision_msgs/Detection2DArray, paired with the depth by approximate time)
+  vision_msgs/Detection2DArray, paired with the depth by approximate time). Their QoS
+  adapts to the publishers found (qos_adapt.py).
 * out: ``skeletons`` (a2j_ros_msgs/SkeletonArray, the depth header, metres),
-  ``markers`` (visualization_msgs/MarkerArray), ``/diagnostics``
+  ``markers`` (visualization_msgs/MarkerArray), ``~/debug_image`` (off by default),
+  ``/diagnostics``
 
 One frame in flight: a worker thread runs the newest frame; frames that arrive while it is
-busy replace the waiting one and are counted as dropped. Bad input (encoding, step, no
-camera_info, bad ROIs) is a throttled warning and a diagnostics counter, never a crash.
-See docs/node.md.
+busy replace the waiting one and are counted as dropped. Bad input is a throttled warning
+and a diagnostics counter, never a crash. Parameters (node_params.py) are checked when set;
+runtime ones apply from the next frame. See docs/node.md.
 """
-import os
 import time
 
 import rclpy
@@ -24,33 +29,50 @@ from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 
 from a2j_ros.core.errors import A2JError, InputError
 from a2j_ros.core.roi_search import find_rois, RoiSearch
+from a2j_ros.ros.bundled_models import resolve_checkpoint, synthetic_warning
 from a2j_ros.ros.camera_info import CameraInfoCache
 from a2j_ros.ros.diagnostics import diagnostic_array, NodeStats
-from a2j_ros.ros.image_conversion import image_to_depth_mm
+from a2j_ros.ros.image_conversion import message_to_depth_mm
 from a2j_ros.ros.latest_frame import LatestFrameWorker
-from a2j_ros.ros.markers import MarkerOptions, skeleton_markers
-from a2j_ros.ros.messages import MM_TO_M, rois_from_a2j, rois_from_detection2d, skeleton_array
-from a2j_ros.ros.node_params import declare_parameters, read_settings, subscription_qos
-from a2j_ros.ros.sync import DepthRoiSubscriber
+from a2j_ros.ros.messages import rois_from_a2j, rois_from_detection2d
+from a2j_ros.ros.node_inputs import PoseInputs
+from a2j_ros.ros.node_outputs import PoseOutputs
+from a2j_ros.ros.node_params import (
+    check_change,
+    declare_parameters,
+    parameter_values,
+    read_settings,
+)
+from a2j_ros.ros.qos_adapt import AdaptiveSubscription, REFRESH_PERIOD_S
 
 NODE_NAME = 'pose_node'
 
 
 def build_pipeline(settings):
-    """Return the PosePipeline described by the node settings (loads the checkpoint)."""
+    """Return (PosePipeline, checkpoint path, metadata) for the node settings."""
+    from a2j_ros.core.checkpoint import checkpoint_metadata
     from a2j_ros.core.pipeline import PosePipeline
-    if not settings.checkpoint:
-        raise InputError('parameter checkpoint is empty: give an a2j_ros checkpoint (.pt)')
+    path = resolve_checkpoint(settings.checkpoint, settings.mode)
+    metadata = checkpoint_metadata(path)
     pipeline = PosePipeline.from_checkpoint(
-        settings.checkpoint, device=settings.device, backend=settings.backend,
+        path, device=settings.device, backend=settings.backend,
         input_scale=settings.body_input_scale,
         centre_depth_offset_mm=settings.centre_depth_offset_mm,
         min_depth_mm=settings.depth_min_mm, max_depth_mm=settings.depth_max_mm)
     if settings.mode and settings.mode != pipeline.mode:
-        raise InputError(f'parameter mode is {settings.mode!r} but checkpoint '
-                         f'{settings.checkpoint} is a {pipeline.mode} model')
+        raise InputError(f'parameter mode is {settings.mode!r} but checkpoint {path} is a '
+                         f'{pipeline.mode} model')
     pipeline.warm_up()
-    return pipeline
+    return pipeline, path, metadata
+
+
+def roi_search(settings):
+    """Return the core RoiSearch of the detector-free sources (max_instances 0 = no cap)."""
+    s = settings
+    return RoiSearch(min_depth_mm=s.depth_min_mm, max_depth_mm=s.depth_max_mm,
+                     hand_band_mm=s.hand_band_mm, min_pixels=s.min_blob_pixels,
+                     max_instances=s.max_instances or 10**6, hand_radius_mm=s.hand_radius_mm,
+                     reject_planes=s.reject_planes)
 
 
 class PoseNode(LifecycleNode):
@@ -58,167 +80,163 @@ class PoseNode(LifecycleNode):
 
     def __init__(self, node_name=NODE_NAME, **kwargs):
         super().__init__(node_name, **kwargs)
-        declare_parameters(self)
+        self._parameter_errors = declare_parameters(self)
         self.stats = NodeStats()
-        self.settings = None
+        self.settings = self._pending = None
         self.pipeline = None
+        self.checkpoint_path = ''
         self.cameras = CameraInfoCache()
         self.configure_error = ''
-        self._worker = None
-        self._inputs = []           # subscriptions (or a DepthRoiSubscriber) while active
-        self._outputs = []          # publishers, timers, camera_info sub while configured
-        self._last_log = {}
-        self._previous_snapshot = None
-        self._marker_count = 0
         self.sync_implementation = ''
         self.last_stages_ms = {}
-        self._marker_options = None
-        self._marker_reuse = {}     # markers built once, refilled each frame (markers.py)
+        self._worker = self._inputs = self._outputs = None
+        self._configured_entities = []      # camera_info subscription, timers
+        self._last_log = {}
+        self._previous_snapshot = None
         self._roi_search = None
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._autostart_timer = None
         if self.get_parameter('autostart').value:
-            if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-                self.trigger_activate()
+            self._autostart_timer = self.create_timer(0.0, self._autostart)
 
     # -- lifecycle ---------------------------------------------------------------------
+    def _autostart(self):
+        """One shot, once spinning: configure, then activate if that worked."""
+        self.destroy_timer(self._autostart_timer)
+        self._autostart_timer = None
+        if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            self.trigger_activate()
+
     def on_configure(self, state):
-        """Read the parameters, load the model, create publishers and the camera_info cache."""
+        """Read the parameters, load the model, create the outputs and camera_info cache."""
+        log = self.get_logger()
         try:
-            self.settings = read_settings(self)
-            self.pipeline = build_pipeline(self.settings)
+            if self._parameter_errors:
+                raise InputError(next(iter(self._parameter_errors.values())))
+            settings = read_settings(self)
+            self.pipeline, self.checkpoint_path, metadata = build_pipeline(settings)
         except A2JError as exc:
             self.configure_error = str(exc)
-            self.get_logger().error(f'cannot configure: {exc}')
-            self.settings = self.pipeline = None
+            self.pipeline = None
+            log.error(f'cannot configure: {exc}. Set the parameter (ros2 param set '
+                      f'{self.get_fully_qualified_name()} <name> <value>), then retry: '
+                      f'ros2 lifecycle set {self.get_fully_qualified_name()} configure')
             return TransitionCallbackReturn.FAILURE
-        from diagnostic_msgs.msg import DiagnosticArray
         from sensor_msgs.msg import CameraInfo
-        from visualization_msgs.msg import MarkerArray
-
-        from a2j_ros_msgs.msg import SkeletonArray
-        s = self.settings
-        self.configure_error = ''
-        self.cameras = CameraInfoCache()
-        # built once: the per-frame path only fills in the frame's data
-        self._marker_reuse = {}
-        self._marker_options = MarkerOptions(
-            joint_scale=s.marker_joint_scale, bone_width=s.marker_bone_width,
-            lifetime_s=s.marker_lifetime_s, joint_color=s.marker_joint_color,
-            bone_color=s.marker_bone_color)
-        self._roi_search = RoiSearch(
-            min_depth_mm=s.depth_min_mm, max_depth_mm=s.depth_max_mm,
-            hand_band_mm=s.hand_band_mm, min_pixels=s.min_blob_pixels,
-            max_instances=s.max_instances, hand_radius_mm=s.hand_radius_mm,
-            reject_planes=s.reject_planes)
-        self.skeleton_pub = self.create_lifecycle_publisher(SkeletonArray, 'skeletons', 10)
-        self.marker_pub = self.create_lifecycle_publisher(MarkerArray, 'markers', 10)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        info_sub = self.create_subscription(
-            CameraInfo, 'depth/camera_info', self.cameras.update,
-            subscription_qos(s.camera_info_qos_reliability, 1))
-        timer = self.create_timer(s.diagnostics_period_s, self._publish_diagnostics)
-        self._outputs = [('pub', self.skeleton_pub), ('pub', self.marker_pub),
-                         ('pub', self.diagnostics_pub), ('sub', info_sub), ('timer', timer)]
-        self.get_logger().info(
-            f'configured: {self.pipeline.mode} model {s.checkpoint} '
-            f'({self.pipeline.layout.name}, input {self.pipeline.crop_config.input_size}) on '
-            f'{self.pipeline.device}, backend {s.backend}, roi_source {s.roi_source}')
-        self._transport_hint()
+        self.settings, self._pending, self.configure_error = settings, None, ''
+        self._parameter_errors = {}
+        self._roi_search = roi_search(settings)
+        self.cameras = CameraInfoCache(warn=log.warning)
+        self._outputs = PoseOutputs(self)
+        info = AdaptiveSubscription(self, CameraInfo, 'depth/camera_info', self.cameras.update,
+                                    settings.camera_info_qos_reliability, 1,
+                                    'camera_info_qos_reliability')
+        self._configured_entities = [
+            info, self.create_timer(settings.diagnostics_period_s, self._publish_diagnostics),
+            self.create_timer(REFRESH_PERIOD_S, self._refresh_qos)]
+        p = self.pipeline
+        log.info(f'configured: {p.mode} model {self.checkpoint_path} ({p.layout.name}, input '
+                 f'{p.crop_config.input_size}) on {p.device}, backend {settings.backend}, '
+                 f'roi_source {settings.roi_source}')
+        if self._is_synthetic(metadata):
+            log.warning(synthetic_warning(self.checkpoint_path, metadata.get('trained_on')))
         return TransitionCallbackReturn.SUCCESS
+
+    def _is_synthetic(self, metadata):
+        from a2j_ros.ros.bundled_models import is_synthetic
+        return is_synthetic(self.checkpoint_path, metadata.get('trained_on'))
 
     def on_activate(self, state):
         """Subscribe to the inputs and start the inference worker."""
-        from sensor_msgs.msg import Image
-        s = self.settings
         self._worker = LatestFrameWorker(self._process, on_drop=self.stats.frame_dropped,
                                          on_error=self._worker_error)
         self._worker.start()
-        depth_qos = subscription_qos(s.depth_qos_reliability, s.depth_qos_depth)
-        if s.roi_source == 'topic':
-            roi_type = self._roi_type()
-            self._inputs = [DepthRoiSubscriber(
-                self, Image, 'depth/image', depth_qos, roi_type, 'rois',
-                subscription_qos(s.roi_qos_reliability, s.sync_queue_size),
-                s.sync_queue_size, s.sync_slop_s, self._on_depth_and_rois,
-                use_message_filters=s.use_message_filters)]
-            self.sync_implementation = self._inputs[0].implementation
-        else:
-            self._inputs = [self.create_subscription(Image, 'depth/image', self._on_depth,
-                                                     depth_qos)]
-            self.sync_implementation = 'none'
-        self.get_logger().info(f'active: listening on {self.resolve_topic_name("depth/image")}'
-                               + (f' + {self.resolve_topic_name("rois")} (sync: '
-                                  f'{self.sync_implementation})' if s.roi_source == 'topic'
-                                  else ''))
+        self._inputs = PoseInputs(self, self.settings, self._on_frame)
+        self.sync_implementation = self._inputs.sync_implementation
+        self.get_logger().info(f'active: listening on {", ".join(self._inputs.topics)}'
+                               + (f' (sync: {self.sync_implementation})'
+                                  if self.settings.roi_source == 'topic' else ''))
         return super().on_activate(state)
 
     def on_deactivate(self, state):
         """Stop listening and stop the worker (the frame in progress finishes)."""
         self._stop_inputs()
+        self.get_logger().info('inactive: stopped listening (activate to resume)')
         return super().on_deactivate(state)
 
     def on_cleanup(self, state):
-        """Free the model, publishers and subscriptions."""
-        self._stop_inputs()
-        self._destroy_outputs()
-        self.pipeline = None
+        """Free the model, outputs and subscriptions."""
+        self._free()
+        self.get_logger().info('unconfigured: model and publishers freed (configure to reload)')
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state):
         """Free everything (from any state)."""
-        return self.on_cleanup(state)
+        self._free()
+        self.get_logger().info('finalized: shut down')
+        return TransitionCallbackReturn.SUCCESS
 
     def destroy_node(self):
         """Stop the worker before the node goes away."""
         self._stop_inputs()
         return super().destroy_node()
 
-    def _stop_inputs(self):
-        for entity in self._inputs:
-            if isinstance(entity, DepthRoiSubscriber):
+    def _free(self):
+        self._stop_inputs()
+        for entity in self._configured_entities:
+            if isinstance(entity, AdaptiveSubscription):
                 entity.destroy()
             else:
-                self.destroy_subscription(entity)
-        self._inputs = []
+                self.destroy_timer(entity)
+        self._configured_entities = []
+        if self._outputs is not None:
+            self._outputs.destroy()
+        self._outputs = self.pipeline = self.settings = self._pending = None
+
+    def _stop_inputs(self):
+        if self._inputs is not None:
+            self._inputs.destroy()
+            self._inputs = None
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
 
-    def _destroy_outputs(self):
-        for kind, entity in self._outputs:
-            if kind == 'pub' and entity in (getattr(self, 'skeleton_pub', None),
-                                            getattr(self, 'marker_pub', None)):
-                self.destroy_lifecycle_publisher(entity)
-            elif kind == 'pub':
-                self.destroy_publisher(entity)
-            elif kind == 'sub':
-                self.destroy_subscription(entity)
-            else:
-                self.destroy_timer(entity)
-        self._outputs = []
+    def _refresh_qos(self):
+        for entity in self._configured_entities:
+            if isinstance(entity, AdaptiveSubscription):
+                entity.refresh()
+        if self._inputs is not None:
+            self._inputs.refresh()
 
-    def _roi_type(self):
-        if self.settings.roi_msg_type == 'vision_msgs':
-            from vision_msgs.msg import Detection2DArray
-            return Detection2DArray
-        from a2j_ros_msgs.msg import RegionOfInterestArray
-        return RegionOfInterestArray
+    # -- parameters ----------------------------------------------------------------------
+    def _on_set_parameters(self, params):
+        """Refuse a bad value with the reason; a good runtime one applies from the next frame."""
+        from rcl_interfaces.msg import SetParametersResult
+        changes = {p.name: p.value for p in params}
+        settings, reason = check_change(parameter_values(self), changes,
+                                        configured=self.settings is not None)
+        if reason:
+            return SetParametersResult(successful=False, reason=reason)
+        if settings is not None:
+            for name in changes:
+                self._parameter_errors.pop(name, None)
+            if self.settings is not None:
+                self._pending = settings          # picked up by _process, next frame
+        return SetParametersResult(successful=True)
 
-    def _transport_hint(self):
-        if (self.settings.depth_qos_reliability == 'best_effort'
-                and 'fastrtps' in os.environ.get('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
-                and not os.environ.get('FASTDDS_BUILTIN_TRANSPORTS')):
-            self.get_logger().info(
-                'FASTDDS_BUILTIN_TRANSPORTS is not set: best-effort VGA depth images between '
-                'processes may be lost; the launch files set it to LARGE_DATA (docs/node.md)')
+    def _apply_pending(self):
+        """Switch to the settings of the last accepted parameter change (worker thread)."""
+        pending, self._pending = self._pending, None
+        if pending is None or self.settings is None:
+            return
+        s = self.settings = pending
+        self._roi_search = roi_search(s)
+        p = self.pipeline
+        p.min_depth_mm, p.max_depth_mm = s.depth_min_mm, s.depth_max_mm
+        p.centre_depth_offset_mm, p.input_scale = s.centre_depth_offset_mm, s.body_input_scale
 
     # -- callbacks -----------------------------------------------------------------------
-    def _on_depth(self, msg):
-        self.stats.frame_received()
-        worker = self._worker
-        if worker is not None:
-            worker.submit((msg, None))
-
-    def _on_depth_and_rois(self, depth_msg, roi_msg):
+    def _on_frame(self, depth_msg, roi_msg):
         self.stats.frame_received()
         worker = self._worker
         if worker is not None:
@@ -237,26 +255,27 @@ class PoseNode(LifecycleNode):
         self._warn('inference_failed', f'{type(exc).__name__}: {exc}')
 
     def _rois(self, depth, camera, roi_msg):
-        """Return (rois, scores) for a frame, at most max_instances of them."""
-        s = self.settings
+        """Return (rois, scores): every detector ROI, or those of the detector-free search.
+
+        Without a detector the score is 1.0 (Skeleton.score is the detector's score).
+        """
         if roi_msg is None:
-            return find_rois(depth, s.roi_source, self.pipeline.mode, self._roi_search, camera)
-        reader = rois_from_a2j if s.roi_msg_type == 'a2j' else rois_from_detection2d
-        rois, scores = reader(roi_msg)
-        if len(rois) > s.max_instances:
-            keep = sorted(range(len(rois)), key=lambda i: -scores[i])[:s.max_instances]
-            rois, scores = rois[keep], scores[keep]
-        return rois, scores
+            rois, scores = find_rois(depth, self.settings.roi_source, self.pipeline.mode,
+                                     self._roi_search, camera)
+            return rois, [1.0] * len(rois)
+        reader = rois_from_a2j if self.settings.roi_msg_type == 'a2j' else rois_from_detection2d
+        return reader(roi_msg)
 
     def _process(self, item):
-        """Run one frame through the pipeline and publish its skeletons and markers."""
+        """Run one frame through the pipeline and publish its outputs."""
+        self._apply_pending()
         depth_msg, roi_msg = item
-        pipeline, s = self.pipeline, self.settings
-        if pipeline is None:
+        pipeline, s, outputs = self.pipeline, self.settings, self._outputs
+        if pipeline is None or outputs is None:
             return
         start = time.perf_counter()
         try:
-            depth = image_to_depth_mm(depth_msg)
+            depth = message_to_depth_mm(depth_msg)
         except InputError as exc:
             self._warn('bad_image', str(exc))
             return
@@ -282,16 +301,11 @@ class PoseNode(LifecycleNode):
         for rejected in estimate.rejected:
             self._warn('rejected_rois', f'ROI {rejected.index} {rejected.roi}: {rejected.reason}')
         estimated = time.perf_counter()
-        header = depth_msg.header
-        if s.frame_id:
-            header.frame_id = s.frame_id
-        self.skeleton_pub.publish(skeleton_array(estimate.results, header, pipeline.layout))
-        if s.markers_enabled:
-            joints = [r.joints_xyz_mm * MM_TO_M for r in estimate.results]
-            self.marker_pub.publish(skeleton_markers(
-                joints, header, pipeline.layout.bones, self._marker_options, self._marker_count,
-                self._marker_reuse))
-            self._marker_count = len(joints)
+        outputs.publish_frame(depth_msg.header, estimate, pipeline.layout, s, depth, rois)
+        self._record(depth_msg.header, estimate, start, converted, found, estimated)
+
+    def _record(self, header, estimate, start, converted, found, estimated):
+        """Latency and per-stage times of a published frame (diagnostics, bench_node)."""
         published = time.perf_counter()
         stages = dict(estimate.timings_ms)
         stages.pop('total', None)
@@ -303,7 +317,6 @@ class PoseNode(LifecycleNode):
         processing_ms = (published - start) * 1e3
         self.stats.frame_done(latency, processing_ms, dict(stages, total=processing_ms))
         end = time.perf_counter()
-        # bench_node and tests read these; 'stats' = latency and diagnostics bookkeeping
         stages['stats'] = (end - published) * 1e3
         stages['total'] = (end - start) * 1e3
         stages['other'] = max(stages['total'] - sum(v for k, v in stages.items()
@@ -312,17 +325,16 @@ class PoseNode(LifecycleNode):
 
     def _publish_diagnostics(self):
         snap = self.stats.snapshot()
-        s = self.settings
-        extra = {'device': str(self.pipeline.device) if self.pipeline else 'n/a',
-                 'backend': s.backend if s else 'n/a', 'mode': self.pipeline.mode
-                 if self.pipeline else 'n/a', 'roi_source': s.roi_source if s else 'n/a',
-                 'sync': self.sync_implementation or 'n/a',
-                 'checkpoint': s.checkpoint if s else 'n/a'}
-        msg = diagnostic_array(snap, f'{self.get_name()}: pose estimation',
-                               extra['device'], self.get_clock().now().to_msg(), extra,
-                               self._previous_snapshot)
+        s, p = self.settings, self.pipeline
+        if s is None or p is None or self._outputs is None:
+            return
+        extra = {'device': str(p.device), 'backend': s.backend, 'mode': p.mode,
+                 'roi_source': s.roi_source, 'sync': self.sync_implementation or 'n/a',
+                 'checkpoint': self.checkpoint_path}
+        msg = diagnostic_array(snap, f'{self.get_name()}: pose estimation', extra['device'],
+                               self.get_clock().now().to_msg(), extra, self._previous_snapshot)
         self._previous_snapshot = snap
-        self.diagnostics_pub.publish(msg)
+        self._outputs.diagnostics.publish(msg)
 
     def wait_idle(self, timeout_s=10.0):
         """Block until the worker has no frame waiting or in progress (tests, benchmarks)."""
@@ -335,22 +347,18 @@ class PoseNode(LifecycleNode):
 
 
 def main(args=None):
-    """Run the pose node until Ctrl-C; return 1 if it could not configure itself."""
+    """Run the pose node until Ctrl-C (a failed configure keeps it alive for a retry)."""
     from rclpy.executors import ExternalShutdownException
     rclpy.init(args=args)
     node = PoseNode()
-    code = 0
     try:
-        if node.configure_error and node.get_parameter('autostart').value:
-            code = 1
-        else:
-            rclpy.spin(node)
+        rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
-    return code
+    return 0
 
 
 if __name__ == '__main__':

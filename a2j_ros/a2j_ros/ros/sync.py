@@ -83,44 +83,28 @@ def have_message_filters():
     return True
 
 
-class DepthRoiSubscriber:
-    """Subscribe to depth and ROI topics and call ``callback(depth_msg, roi_msg)`` per pair.
+class DepthRoiPairer:
+    """Pair depth images and ROI messages: ``add(0, depth)``, ``add(1, rois)``.
 
-    Uses message_filters when ``use_message_filters`` is True and it is installed, else
-    ``ApproximateTimeSync`` with plain subscriptions. ``implementation`` says which.
+    ``callback(depth_msg, roi_msg)`` runs for each pair. Uses message_filters'
+    ApproximateTimeSynchronizer (fed through two ``SimpleFilter`` inputs, so the node keeps
+    its own subscriptions and their adaptive QoS) when ``use_message_filters`` is True and it
+    is installed, else ``ApproximateTimeSync``. ``implementation`` says which.
     """
 
-    def __init__(self, node, depth_type, depth_topic, depth_qos, roi_type, roi_topic, roi_qos,
-                 queue_size, slop_s, callback, use_message_filters=True, callback_group=None):
-        self.callback = callback
+    def __init__(self, queue_size, slop_s, callback, use_message_filters=True):
         if use_message_filters and have_message_filters():
             import message_filters
-            self._subs = [
-                message_filters.Subscriber(node, depth_type, depth_topic, qos_profile=depth_qos,
-                                           callback_group=callback_group),
-                message_filters.Subscriber(node, roi_type, roi_topic, qos_profile=roi_qos,
-                                           callback_group=callback_group)]
-            self._sync = message_filters.ApproximateTimeSynchronizer(
-                self._subs, queue_size, slop_s)
-            self._sync.registerCallback(callback)
+            self._inputs = [message_filters.SimpleFilter(), message_filters.SimpleFilter()]
+            sync = message_filters.ApproximateTimeSynchronizer(self._inputs, queue_size, slop_s)
+            sync.registerCallback(callback)
+            self._sync = sync
+            self.add = lambda index, msg: self._inputs[index].signalMessage(msg)
             self.implementation = 'message_filters'
-            self._node = node
-            return
-        self._sync = ApproximateTimeSync(2, queue_size, slop_s, callback)
-        self._node = node
-        self._subs = [
-            node.create_subscription(depth_type, depth_topic, lambda m: self._sync.add(0, m),
-                                     depth_qos, callback_group=callback_group),
-            node.create_subscription(roi_type, roi_topic, lambda m: self._sync.add(1, m),
-                                     roi_qos, callback_group=callback_group)]
-        self.implementation = 'a2j_ros'
-
-    def destroy(self):
-        """Remove the subscriptions from the node."""
-        for sub in self._subs:
-            inner = getattr(sub, 'sub', sub)     # message_filters.Subscriber wraps one
-            self._node.destroy_subscription(inner)
-        self._subs = []
+        else:
+            self._sync = ApproximateTimeSync(2, queue_size, slop_s, callback)
+            self.add = self._sync.add
+            self.implementation = 'a2j_ros'
 
 
-__all__ = ['ApproximateTimeSync', 'DepthRoiSubscriber', 'have_message_filters', 'stamp_ns']
+__all__ = ['ApproximateTimeSync', 'DepthRoiPairer', 'have_message_filters', 'stamp_ns']
