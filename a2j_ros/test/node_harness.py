@@ -2,6 +2,8 @@
 
 Shared by the rclpy tests of the node (test_pose_node.py, test_node_params.py, ...).
 """
+import itertools
+
 from conftest import spin_until
 import numpy as np
 import rclpy
@@ -12,6 +14,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from a2j_ros.ros.pose_node import PoseNode
 
 FRAME = 'camera_depth_optical_frame'
+_COUNT = itertools.count()
 
 
 def box_around(joints_uvd, pad=10):
@@ -53,7 +56,9 @@ class Harness:
         self.params = params
         overrides = [Parameter('checkpoint', value=checkpoint)]
         overrides += [Parameter(k, value=v) for k, v in params.items()]
-        self.node = PoseNode(context=context, parameter_overrides=overrides)
+        # a name of its own: rcl routes /rosout by logger name, process-wide
+        self.name = f'pose_node_{next(_COUNT)}'
+        self.node = PoseNode(self.name, context=context, parameter_overrides=overrides)
         self.peer = rclpy.create_node('a2j_test_peer', context=context)
         self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.node)
@@ -69,14 +74,14 @@ class Harness:
         self.debug_images = []
         self.peer.create_subscription(SkeletonArray, 'skeletons', self.skeletons.append, 10)
         self.peer.create_subscription(MarkerArray, 'markers', self.markers.append, 10)
-        self.peer.create_subscription(Image, 'pose_node/debug_image', self.debug_images.append,
-                                      10)
+        self.peer.create_subscription(Image, f'{self.name}/debug_image',
+                                      self.debug_images.append, 10)
         self.peer.create_subscription(DiagnosticArray, '/diagnostics',
                                       self.diagnostics.append, 10)
         latched = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.peer.create_subscription(
-            Log, '/rosout', lambda m: self.logs.append(m.msg) if m.name == 'pose_node' else None,
+            Log, '/rosout', lambda m: self.logs.append(m.msg) if m.name == self.name else None,
             latched)
 
     def connected(self):

@@ -51,7 +51,7 @@ def test_failed_configure_stays_alive_and_a_later_configure_brings_it_up(
         assert h.logged('cannot configure'), 'no configure error logged'
         line = next(x for x in h.logs if 'cannot configure' in x)
         assert 'missing.pt' in line and 'not found' in line
-        assert 'ros2 lifecycle set /pose_node configure' in line
+        assert f'ros2 lifecycle set /{h.name} configure' in line
         assert _state(h) == State.PRIMARY_STATE_UNCONFIGURED          # alive, answering
         assert 'not found' in h.node.configure_error
         results = h.set_parameters(checkpoint=checkpoint)
