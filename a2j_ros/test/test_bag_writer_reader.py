@@ -96,8 +96,12 @@ def test_other_topic_names_and_missing_optional_topics(tmp_path):
                        camera_info='/camera/camera/depth/camera_info', roi=None,
                        ground_truth=None)
     path = _write(tmp_path / 'rs.mcap', topics=topics)
-    with pytest.raises(InputError, match='/camera/camera/depth/image_rect_raw'):
-        read_frames(path)
+    # Not named: the only depth topic of the bag is taken, and the reader says so.
+    with BagReader(path) as bag:
+        assert bag.topics.depth == topics.depth and bag.topics.camera_info == topics.camera_info
+        assert any('the only depth image topic' in note for note in bag.notes)
+    with pytest.raises(InputError, match='has no topic /camera/depth'):
+        read_frames(path, BagTopics(depth='/camera/depth'))
     # The camera_info next to the depth topic is found without --info-topic.
     frames = read_frames(path, BagTopics(depth='/camera/camera/depth/image_rect_raw'))
     assert len(frames) == 3 and frames[0].rois is None and frames[0].ground_truth is None

@@ -45,6 +45,47 @@ def test_frame_count_mismatch_is_a_one_line_error(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+def _ours(tmp_path, name, xyz, frame_ids):
+    from a2j_ros.core.prediction_io import save_predictions
+    return save_predictions(tmp_path / name, 'icvl_hand_16', xyz=xyz, frame_ids=frame_ids)
+
+
+def test_rows_are_paired_by_frame_ids_not_by_position(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    gt = rng.uniform(-100, 100, (10, 16, 3)) + [0, 0, 400]
+    pred = gt + 5.0 * np.array([1.0, 0, 0])          # every joint exactly 5 mm off
+    ids = np.arange(100, 110)
+    gt_path = _ours(tmp_path, 'gt.npz', gt, ids)
+    order = rng.permutation(10)
+    shuffled = _ours(tmp_path, 'shuffled.npz', pred[order], ids[order])
+    out = tmp_path / 'r.json'
+    assert cli.main(['eval', '--dataset', 'icvl', '--pred', shuffled, '--gt', gt_path,
+                     '--json', str(out)]) == 0
+    assert json.loads(out.read_text())['mean_error_mm'] == pytest.approx(5.0, abs=1e-3)
+    capsys.readouterr()
+    bad = {'unknown': np.r_[ids[:-1], 999], 'duplicate': np.r_[ids[:-1], ids[0]]}
+    for name, frame_ids in bad.items():
+        path = _ours(tmp_path, f'{name}.npz', pred, frame_ids)
+        assert cli.main(['eval', '--dataset', 'icvl', '--pred', path, '--gt', gt_path]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and f'{name}.npz' in err
+        assert ('999' if name == 'unknown' else 'appears 2 times') in err
+    fewer = _ours(tmp_path, 'fewer.npz', pred[:9], ids[:9])
+    assert cli.main(['eval', '--dataset', 'icvl', '--pred', fewer, '--gt', gt_path]) == 2
+    assert 'have no prediction' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('content,match', [(b'', 'empty'), (b'hello', 'no zip'),
+                                           (b'PK\x03\x04junk', 'not a readable')])
+def test_broken_npz_is_one_line(tmp_path, capsys, content, match):
+    _pred, gt, _ = _files(tmp_path)
+    (tmp_path / 'bad.npz').write_bytes(content)
+    assert cli.main(['eval', '--dataset', 'icvl', '--pred', str(tmp_path / 'bad.npz'),
+                     '--gt', str(gt)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and match in err
+
+
 def test_missing_pred_or_checkpoint_without_modules_says_what_to_do(tmp_path, capsys):
     assert cli.main(['eval', '--dataset', 'nyu', '--gt', 'x.mat']) == 2
     assert '--pred PRED' in capsys.readouterr().err

@@ -69,7 +69,8 @@ def test_report_error_equals_a2j_eval(tmp_path):
     # ...and `a2j eval` on the written files prints the very same numbers.
     out = tmp_path / 'eval.json'
     assert a2j_main(['eval', '--dataset', 'synthetic_hand', '--pred',
-                     report['files']['predictions'], '--gt', report['files']['ground_truth'],
+                     report['files']['matched_predictions'], '--gt',
+                     report['files']['ground_truth'],
                      '--json', str(out)]) == 0
     evaluated = json.loads(out.read_text())
     assert evaluated['mean_error_mm'] == accuracy['mean_error_mm']
@@ -95,6 +96,16 @@ def test_report_files(tmp_path):
 def test_report_without_ground_truth_has_speed_only(tmp_path):
     report = write_report(_record(with_gt=False), tmp_path)
     assert report['accuracy'] is None
-    assert not (tmp_path / 'predictions.npz').exists()
+    assert not (tmp_path / 'ground_truth.npz').exists()
+    # The skeletons are saved all the same: one row per instance, keyed by stamp and frame.
+    assert report['files']['predictions'] == str(tmp_path / 'predictions.npz')
+    with np.load(tmp_path / 'predictions.npz') as saved:
+        assert saved['frame_ids'].tolist() == [0, 1, 3, 4, 5]
+        assert saved['stamps'].tolist() == [0, 1, 3, 4, 5]
+        assert saved['track_ids'].tolist() == [0] * 5
+        assert saved['xyz'].shape == saved['uvd'].shape == (5, 14, 3)
+        assert saved['confidence'].shape == (5, 14)
+        np.testing.assert_allclose(saved['uvd'][2], _record().frames[3].pred_uvd[0], atol=1e-3)
     assert report['speed']['latency_ms']['count'] == 5
-    assert 'speed only' in format_summary(report)
+    summary = format_summary(report)
+    assert 'speed only' in summary and str(tmp_path / 'predictions.npz') in summary

@@ -31,6 +31,15 @@ class BagFrame:
     roi_scores: Optional[np.ndarray] = None  # (M,)
     ground_truth: Optional[GroundTruth] = None
     log_time_ns: int = 0                # when the bag recorded the depth message
+    occurrence: int = 0                 # earlier depth frames of the bag with the same stamp
+    skip_kind: str = ''                 # why the frame cannot be estimated ('' = it can):
+    skip_reason: str = ''               # corrupt, bad_image, no_camera_info, bad_camera_info,
+    #                                     camera_mismatch; skip_reason says it in words
+
+    @property
+    def skipped(self):
+        """Return True when the frame cannot be estimated (``skip_reason`` says why)."""
+        return bool(self.skip_kind)
 
 
 def roi_array(rois):
@@ -39,4 +48,8 @@ def roi_array(rois):
     return np.rint(arr).astype(np.int64)
 
 
-__all__ = ['BagFrame', 'GroundTruth', 'roi_array']
+# Frames never published in live replay: the pose node could not read them either.
+UNPLAYABLE = ('corrupt', 'bad_image')
+
+
+__all__ = ['BagFrame', 'GroundTruth', 'UNPLAYABLE', 'roi_array']

@@ -72,6 +72,46 @@ def outcome_from_results(frame, results, num_joints, latency_s):
         ground_truth=frame.ground_truth, latency_s=latency_s)
 
 
+def check_replay_options(max_frames=None, max_instances=1, overlay_count=6):
+    """Raise InputError for options that would make a replay do nothing or nonsense."""
+    if max_frames is not None and int(max_frames) <= 0:
+        raise InputError(f'--frames must be a positive number of frames, got {max_frames}')
+    if int(max_instances) <= 0:
+        raise InputError(f'--max-instances must be at least 1, got {max_instances}')
+    if int(overlay_count) < 0:
+        raise InputError(f'--overlays must be >= 0, got {overlay_count}')
+
+
+def resolve_roi_source(roi_source, bag):
+    """Return the ROI source for an open BagReader: ``auto`` = topic if it has ROIs."""
+    if roi_source == 'auto':
+        return 'topic' if bag.topics.roi else 'nearest'
+    if roi_source not in ROI_SOURCES:
+        raise InputError(f'unknown ROI source {roi_source!r}; use auto or one of '
+                         f'{list(ROI_SOURCES)}')
+    if roi_source == 'topic' and not bag.topics.roi:
+        raise InputError(f'bag {bag.path} has no ROI topic; use --roi-source nearest or '
+                         'full_frame, or name it with --roi-topic')
+    return roi_source
+
+
+def start_record(bag, mode, layout, settings):
+    """Return a ReplayRecord carrying what the BagReader chose and noticed."""
+    settings = dict(settings, topics=vars(bag.topics).copy(), depth_transport=bag.transport,
+                    missing_topics=list(bag.missing_topics))
+    return ReplayRecord(bag=str(bag.path), mode=mode, layout=layout, settings=settings,
+                        warnings=list(bag.warnings), notes=list(bag.notes))
+
+
+def finish_record(record, bag, count):
+    """Copy the reader's skipped messages and read error; raise when the bag had no frame."""
+    record.skipped_messages = list(bag.skipped_messages)
+    record.read_error = bag.read_error
+    if count == 0:
+        why = f' ({bag.read_error})' if bag.read_error else ''
+        raise InputError(f'bag {bag.path} has no depth frames on {bag.topics.depth}{why}')
+
+
 def replay_offline(bag_path, checkpoint, topics=None, roi_source='topic', device='cpu',
                    backend='eager', max_frames=None, overlay_count=6, depth_range_m=None,
                    max_instances=1, pipeline=None, progress=True):
@@ -80,47 +120,57 @@ def replay_offline(bag_path, checkpoint, topics=None, roi_source='topic', device
     ``pipeline`` may be a ready PosePipeline (then ``checkpoint`` only names it in the
     report). ``depth_range_m`` (near, far) and ``max_instances`` mean what the node's
     depth_min_m, depth_max_m and max_instances parameters mean (defaults: the node's).
+    The bag is opened (and its topics chosen) before the model is loaded.
     """
     from tqdm import tqdm
 
     from a2j_ros.core.pipeline import PosePipeline
 
-    if roi_source not in ROI_SOURCES:
-        raise InputError(f'unknown ROI source {roi_source!r}; use one of {list(ROI_SOURCES)}')
-    if pipeline is None:
-        pipeline = PosePipeline.from_checkpoint(checkpoint, device=device, backend=backend)
-    search = configure_depth_range(pipeline, depth_range_m, max_instances)
-    if hasattr(pipeline, 'warm_up'):
-        pipeline.warm_up()          # as the node does, so frame 0 is not the slow one
-    num_joints = pipeline.layout.num_joints
-    record = ReplayRecord(bag=str(bag_path), mode='offline', layout=pipeline.layout.name,
-                          settings={'checkpoint': str(checkpoint), 'roi_source': roi_source,
-                                    'device': str(pipeline.device), 'backend': backend,
-                                    'depth_range_m': [search.min_depth_mm / 1000.0,
-                                                      search.max_depth_mm / 1000.0],
-                                    'max_instances': search.max_instances})
+    check_replay_options(max_frames, max_instances, overlay_count)
     with BagReader(bag_path, topics) as bag:
-        record.settings['topics'] = vars(bag.topics).copy()
-        record.settings['missing_topics'] = list(bag.missing_topics)
+        roi_source = resolve_roi_source(roi_source, bag)
+        if pipeline is None:
+            pipeline = PosePipeline.from_checkpoint(checkpoint, device=device, backend=backend)
+        search = configure_depth_range(pipeline, depth_range_m, max_instances)
+        if hasattr(pipeline, 'warm_up'):
+            pipeline.warm_up()      # as the node does, so frame 0 is not the slow one
+        num_joints = pipeline.layout.num_joints
+        record = start_record(bag, 'offline', pipeline.layout.name, {
+            'checkpoint': str(checkpoint), 'roi_source': roi_source,
+            'device': str(pipeline.device), 'backend': backend,
+            'depth_range_m': [search.min_depth_mm / 1000.0, search.max_depth_mm / 1000.0],
+            'max_instances': search.max_instances})
         total = len(bag) if max_frames is None else min(len(bag), max_frames)
         wanted = overlay_indices(total, overlay_count)
         start = time.perf_counter()
         with tqdm(total=total, desc='offline replay', unit='frame',
                   disable=not progress) as bar:
             for frame in bag.frames(max_frames):
-                t0 = time.perf_counter()
-                rois, scores = frame_rois(frame, roi_source, pipeline.mode, search)
-                roi_s = time.perf_counter() - t0
-                estimate = pipeline.estimate_frame(frame.depth_mm, frame.camera, rois, scores)
-                latency = roi_s + estimate.timings_ms['total'] / 1000.0
-                record.frames.append(outcome_from_results(frame, estimate.results, num_joints,
-                                                          latency))
-                if frame.index in wanted:
+                record.frames.append(_estimate(frame, pipeline, roi_source, search,
+                                               num_joints))
+                if frame.index in wanted and frame.depth_mm is not None:
                     record.overlay_depth[frame.index] = frame.depth_mm
                 bar.update(1)
         record.wall_time_s = time.perf_counter() - start
+        finish_record(record, bag, len(record.frames))
     return record
 
 
-__all__ = ['DEFAULT_DEPTH_RANGE_M', 'ROI_SOURCES', 'configure_depth_range', 'frame_rois',
-           'overlay_indices', 'replay_offline']
+def _estimate(frame, pipeline, roi_source, search, num_joints):
+    """Return the FrameOutcome of one BagFrame (skipped frames keep their reason)."""
+    if frame.skipped:
+        return FrameOutcome.skipped(frame, num_joints)
+    t0 = time.perf_counter()
+    try:
+        rois, scores = frame_rois(frame, roi_source, pipeline.mode, search)
+        roi_s = time.perf_counter() - t0
+        estimate = pipeline.estimate_frame(frame.depth_mm, frame.camera, rois, scores)
+    except InputError as exc:       # what the node logs as a warning and drops
+        return FrameOutcome.skipped(frame, num_joints, 'bad_image', str(exc))
+    latency = roi_s + estimate.timings_ms['total'] / 1000.0
+    return outcome_from_results(frame, estimate.results, num_joints, latency)
+
+
+__all__ = ['DEFAULT_DEPTH_RANGE_M', 'ROI_SOURCES', 'check_replay_options', 'configure_depth_range',
+           'finish_record', 'frame_rois', 'overlay_indices', 'replay_offline',
+           'resolve_roi_source', 'start_record']

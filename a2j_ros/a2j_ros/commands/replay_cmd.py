@@ -7,9 +7,10 @@ offline reads the bag and runs core.pipeline.PosePipeline (the node's own code, 
 deterministic); live plays the bag through the pose node over DDS with sim time and records
 what it publishes (needs rclpy and a2j_ros_msgs). See docs/replay.md.
 """
+import math
 import sys
 
-from a2j_ros.bag.topics import DEPTH_TOPIC, GT_TOPIC, INFO_TOPIC, ROI_TOPIC
+from a2j_ros.bag.topics import GT_TOPIC, ROI_TOPIC
 
 ROI_SOURCES = ('auto', 'topic', 'nearest', 'full_frame')
 
@@ -45,11 +46,13 @@ def add_arguments(parser):
                         help='most hands/bodies per frame, as the node parameter (default 1)')
     topics = parser.add_argument_group('topics (a RealSense bag: --depth-topic '
                                        '/camera/camera/depth/image_rect_raw)')
-    topics.add_argument('--depth-topic', default=DEPTH_TOPIC,
-                        help=f'sensor_msgs/Image, 16UC1 mm or 32FC1 m (default {DEPTH_TOPIC})')
-    topics.add_argument('--info-topic', default=INFO_TOPIC,
-                        help='sensor_msgs/CameraInfo (default: ' + INFO_TOPIC + ', else the '
-                             'camera_info next to the depth topic)')
+    topics.add_argument('--depth-topic', default=None,
+                        help='sensor_msgs/Image (16UC1/mono16 mm, 32FC1 m) or its '
+                             'image_transport compressedDepth topic (default: detected from '
+                             "the bag's encodings and names)")
+    topics.add_argument('--info-topic', default=None,
+                        help='sensor_msgs/CameraInfo (default: the camera_info next to the '
+                             "depth topic, else the bag's only one)")
     topics.add_argument('--roi-topic', default=ROI_TOPIC,
                         help=f'a2j_ros_msgs/RegionOfInterestArray (default {ROI_TOPIC})')
     topics.add_argument('--gt-topic', default=GT_TOPIC,
@@ -63,7 +66,11 @@ def add_arguments(parser):
     live.add_argument('--startup-timeout', type=float, default=180.0, metavar='S',
                       help='seconds to wait for the pose node to come up (default 180)')
     live.add_argument('--domain-id', type=int, default=None,
-                      help="ROS_DOMAIN_ID for the replay (default: the environment's)")
+                      help='ROS_DOMAIN_ID (0-232) of the replay (default: a free private one)')
+    live.add_argument('--discovery', choices=('localhost', 'environment'), default='localhost',
+                      help="localhost: the replay's participants discover each other on this "
+                           'machine only (default); environment: use the discovery settings '
+                           'of your environment, to join your graph (with --domain-id)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
 
 
@@ -73,13 +80,28 @@ def _topics(args):
                      roi=args.roi_topic or None, ground_truth=args.gt_topic or None)
 
 
-def _roi_source(args, topics):
-    """Resolve ``auto``: the bag's ROI topic when it has one, else the nearest blob."""
-    if args.roi_source != 'auto':
-        return args.roi_source
-    from a2j_ros.bag.reader import BagReader
-    with BagReader(args.bag, _topics(args)) as bag:
-        return 'topic' if bag.topics.roi else 'nearest'
+def check_arguments(args):
+    """Raise InputError for options that cannot give a meaningful replay."""
+    from a2j_ros.bag.offline_replay import check_replay_options
+    from a2j_ros.bag.report import check_report_dir
+    from a2j_ros.bag.topic_detect import check_topic_name
+    from a2j_ros.core.errors import InputError
+    check_replay_options(args.frames, args.max_instances, args.overlays)
+    check_report_dir(args.report)
+    if args.depth_range is not None and not all(math.isfinite(v) for v in args.depth_range):
+        raise InputError(f'--depth-range must be finite, got {args.depth_range}')
+    for option, topic in (('--depth-topic', args.depth_topic), ('--info-topic', args.info_topic),
+                          ('--roi-topic', args.roi_topic), ('--gt-topic', args.gt_topic)):
+        if topic:
+            check_topic_name(topic, option)
+    if args.mode == 'live':
+        from a2j_ros.ros.live_replay import check_live_options
+        check_live_options(args.rate, args.startup_timeout, args.domain_id)
+
+
+def _say(record):
+    for warning in record.warnings:
+        print(f'a2j replay: warning: {warning}', file=sys.stderr)
 
 
 def run(args):
@@ -89,16 +111,7 @@ def run(args):
 
     topics = _topics(args)
     try:
-        roi_source = _roi_source(args, topics)
-        if args.mode == 'offline':
-            from a2j_ros.bag.offline_replay import replay_offline
-            record = replay_offline(args.bag, args.checkpoint, topics, roi_source=roi_source,
-                                    device=args.device, backend=args.backend,
-                                    max_frames=args.frames, overlay_count=args.overlays,
-                                    depth_range_m=args.depth_range,
-                                    max_instances=args.max_instances,
-                                    progress=not args.no_progress)
-        else:
+        if args.mode == 'live':
             try:
                 import rclpy  # noqa: F401
 
@@ -106,18 +119,38 @@ def run(args):
             except ImportError as exc:
                 raise A2JError(f'--mode live needs rclpy and a2j_ros_msgs ({exc}); source '
                                'env.sh or your ROS 2 setup, or use --mode offline') from None
-            record = replay_live(args.bag, args.checkpoint, topics, roi_source=roi_source,
+        check_arguments(args)
+        if args.mode == 'offline':
+            from a2j_ros.bag.offline_replay import replay_offline
+            record = replay_offline(args.bag, args.checkpoint, topics,
+                                    roi_source=args.roi_source, device=args.device,
+                                    backend=args.backend, max_frames=args.frames,
+                                    overlay_count=args.overlays,
+                                    depth_range_m=args.depth_range,
+                                    max_instances=args.max_instances,
+                                    progress=not args.no_progress)
+        else:
+            record = replay_live(args.bag, args.checkpoint, topics, roi_source=args.roi_source,
                                  device=args.device, rate=args.rate, node=args.node,
                                  max_frames=args.frames, overlay_count=args.overlays,
                                  depth_range_m=args.depth_range,
                                  max_instances=args.max_instances,
                                  extra_params={'backend': args.backend},
                                  startup_timeout_s=args.startup_timeout,
-                                 domain_id=args.domain_id, log_dir=args.report,
-                                 progress=not args.no_progress)
+                                 domain_id=args.domain_id, discovery=args.discovery,
+                                 log_dir=args.report, progress=not args.no_progress)
+        _say(record)
         report = write_report(record, args.report)
-    except A2JError as exc:
+    except (A2JError, OSError) as exc:
         print(f'a2j replay: error: {exc}', file=sys.stderr)
         return 2
     print(format_summary(report))
+    speed = report['speed']
+    if speed['frames_answered'] == 0:
+        skipped = report['problems']['skipped_frames']
+        why = (f"; frame {skipped[0]['frame']}: {skipped[0]['reason']}" if skipped else
+               ' (the pose node answered none)')
+        print(f"a2j replay: error: no frame of {args.bag} could be estimated "
+              f"({speed['frames_total']} in{why})", file=sys.stderr)
+        return 2
     return 0

@@ -24,7 +24,7 @@ from a2j_ros.core.atomic import atomic_write
 from a2j_ros.core.config import CropConfig, ModelConfig
 from a2j_ros.core.errors import CheckpointError, InputError
 from a2j_ros.core.layouts import LAYOUTS
-from a2j_ros.core.torch_file import read_torch_file
+from a2j_ros.core.torch_file import first_line, read_torch_file
 
 FORMAT = 'a2j_ros.checkpoint'
 VERSION = 1
@@ -124,8 +124,11 @@ def model_from_checkpoint(data, path='checkpoint'):
     try:
         config = ModelConfig.from_dict(data['model_config'])
         model = A2JNet(config)
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f'{path}: invalid model_config: {exc}') from None
+    except (TypeError, ValueError, KeyError, AttributeError, RuntimeError) as exc:
+        raise CheckpointError(f'{path}: invalid model_config: {first_line(exc)}') from None
+    bad = [k for k, v in data['state_dict'].items() if not isinstance(v, torch.Tensor)]
+    if bad:
+        raise CheckpointError(f'{path}: state_dict entry {bad[0]!r} is not a tensor')
     state = {k: v.float() if v.is_floating_point() else v
              for k, v in data['state_dict'].items()}
     try:
@@ -136,7 +139,10 @@ def model_from_checkpoint(data, path='checkpoint'):
                               f'({config.backbone}, K={config.num_joints}): '
                               f'{" ".join(lines[1:3]) or lines[0]}') from None
     crop = data.get('crop_config')
-    model.crop_config = CropConfig.from_dict(crop) if isinstance(crop, dict) else None
+    try:
+        model.crop_config = CropConfig.from_dict(crop) if isinstance(crop, dict) else None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise CheckpointError(f'{path}: invalid crop_config: {first_line(exc)}') from None
     return model
 
 

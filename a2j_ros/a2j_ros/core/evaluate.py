@@ -96,7 +96,7 @@ def evaluate_files(preset, pred_path, gt_path, metric_kind=None):
 
     Adds ``dataset``, ``pred`` and ``gt`` (the paths) to the report.
     """
-    from a2j_ros.core.prediction_io import check_frame_counts, load_keypoints
+    from a2j_ros.core.prediction_io import align_frames, load_keypoints
     layout = get_layout(preset.layout)
     metric_kind = metric_kind or preset.metric
     gt = load_keypoints(gt_path, preset, layout.num_joints)
@@ -104,7 +104,7 @@ def evaluate_files(preset, pred_path, gt_path, metric_kind=None):
     if pred.layout and pred.layout != layout.name:
         raise DatasetError(f'{pred.path}: predictions are for layout {pred.layout}, '
                            f'dataset {preset.name} uses {layout.name}')
-    check_frame_counts(pred, gt)
+    pred, gt = align_frames(pred, gt)       # by frame ids when both files have them
     if metric_kind == 'pdj':
         pred_arr, gt_arr = pred.to_uv(preset.camera), gt.to_uv(preset.camera)
     else:

@@ -27,6 +27,9 @@ from a2j_ros.core.atomic import atomic_write
 from a2j_ros.core.errors import DatasetError
 
 PREDICTION_FORMAT = 'a2j_ros.predictions/1'
+# Optional per-row columns of our .npz and their dtypes.
+OPTIONAL_COLUMNS = {'stamps': np.int64, 'instance_ids': np.int64, 'track_ids': np.int64,
+                    'confidence': np.float32}
 MAT_KEYS = ('keypoints3D', 'resultUVD', 'keypointsTest', 'keypoints', 'predictions')
 
 
@@ -39,6 +42,17 @@ class Keypoints:
     xyz: Optional[np.ndarray] = None      # (N, J, 3) mm, optical frame
     frame_ids: Optional[np.ndarray] = None
     layout: Optional[str] = None
+    instance_ids: Optional[np.ndarray] = None     # (N,) with frame_ids: the row's instance
+
+    def take(self, rows):
+        """Return a Keypoints of the rows ``rows`` (indices), in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+
+        def pick(array):
+            return None if array is None else np.asarray(array)[rows]
+        return Keypoints(self.path, uvd=pick(self.uvd), xyz=pick(self.xyz),
+                         frame_ids=pick(self.frame_ids), layout=self.layout,
+                         instance_ids=pick(self.instance_ids))
 
     def __len__(self):
         return len(self.xyz if self.xyz is not None else self.uvd)
@@ -106,8 +120,8 @@ def _read_mat_hdf5(path):
         with h5py.File(path, 'r') as handle:
             return {k: np.asarray(handle[k]).T for k in handle.keys()
                     if isinstance(handle[k], h5py.Dataset)}
-    except OSError as exc:
-        _fail(path, f'not a readable MATLAB v7.3 file ({exc})')
+    except Exception as exc:  # noqa: B902 - any parser failure means a bad file
+        _fail(path, f'not a readable MATLAB v7.3 file ({_short(exc)})')
 
 
 def _read_mat(path):
@@ -117,7 +131,7 @@ def _read_mat(path):
         data = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith('__')}
     except NotImplementedError:           # MATLAB v7.3 = HDF5
         data = _read_mat_hdf5(path)
-    except (ValueError, OSError, TypeError) as exc:
+    except Exception as exc:  # noqa: B902 - scipy raises many kinds on damaged files
         import h5py
         if not h5py.is_hdf5(path):
             _fail(path, f'not a readable .mat file ({exc})')
@@ -169,10 +183,12 @@ def load_keypoints(path, preset, num_joints):
         if key == 'resultUVD':
             kind = 'uvd'
     elif suffix == '.npy':
+        if os.path.getsize(path) == 0:
+            _fail(path, 'is empty (0 bytes), not an .npy file')
         try:
             array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            _fail(path, f'not a readable .npy file ({exc})')
+        except Exception as exc:  # noqa: B902 - any parser failure means a bad file
+            _fail(path, f'not a readable .npy file ({_short(exc)})')
     else:
         _fail(path, f'unknown format {suffix!r}; expected .txt, .mat, .npy or .npz')
     dims = 2 if kind == 'uv' else 3
@@ -189,12 +205,40 @@ def load_keypoints(path, preset, num_joints):
     return Keypoints(path, xyz=array, frame_ids=frame_ids)
 
 
+def _short(exc):
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= 160 else line[:160] + '...'
+
+
+def _ids(path, content, key, n):
+    """Return the 1-D id column ``key`` of an .npz (None if absent); check its length."""
+    ids = content.get(key)
+    if ids is None:
+        return None
+    if ids.ndim != 1 or len(ids) != n:
+        _fail(path, f'{key} has shape {ids.shape}, expected ({n},): one id per frame')
+    if ids.dtype.kind not in 'iuU':
+        _fail(path, f'{key} must hold integers or strings, got dtype {ids.dtype}')
+    return ids
+
+
 def _load_ours(path, num_joints):
+    with open(path, 'rb') as stream:
+        magic = stream.read(4)
+    if not magic:
+        _fail(path, 'is empty (0 bytes), not an .npz file')
+    if magic[:2] != b'PK':
+        _fail(path, 'is not an .npz file (no zip archive header)')
     try:
         with np.load(path, allow_pickle=False) as data:
+            if not hasattr(data, 'files'):
+                _fail(path, 'is an .npy array, not an .npz archive')
             content = {k: data[k] for k in data.files}
-    except (ValueError, OSError) as exc:
-        _fail(path, f'not a readable .npz file ({exc})')
+    except DatasetError:
+        raise
+    except Exception as exc:  # noqa: B902 - any parser failure means a bad file
+        _fail(path, f'not a readable .npz file ({_short(exc)})')
     if str(content.get('format', '')) != PREDICTION_FORMAT:
         _fail(path, f'not an a2j_ros prediction file (format key must be {PREDICTION_FORMAT!r})')
     layout = str(content['layout']) if 'layout' in content else None
@@ -209,11 +253,11 @@ def _load_ours(path, num_joints):
         xyz = _as_joints(path, xyz, num_joints, 3)
     if uvd is not None and xyz is not None and len(uvd) != len(xyz):
         _fail(path, f'uvd has {len(uvd)} frames but xyz has {len(xyz)}')
-    frame_ids = content.get('frame_ids')
     n = len(xyz if xyz is not None else uvd)
-    if frame_ids is not None and len(frame_ids) != n:
-        _fail(path, f'frame_ids has {len(frame_ids)} entries for {n} frames')
-    return Keypoints(path, uvd=uvd, xyz=xyz, frame_ids=frame_ids, layout=layout)
+    frame_ids = _ids(path, content, 'frame_ids', n)
+    instance_ids = _ids(path, content, 'instance_ids', n)
+    return Keypoints(path, uvd=uvd, xyz=xyz, frame_ids=frame_ids, layout=layout,
+                     instance_ids=instance_ids)
 
 
 def check_frame_counts(pred, gt):
@@ -223,15 +267,78 @@ def check_frame_counts(pred, gt):
                            f'{gt.path} has {len(gt)}')
 
 
+def _id_text(values):
+    """Return ids as strings; integral numbers without a decimal point (5.0 -> '5')."""
+    values = np.asarray(values).reshape(-1)
+    if values.dtype.kind == 'f' and np.all(np.isfinite(values)) and np.all(values % 1 == 0):
+        values = values.astype(np.int64)
+    return [str(v) for v in values.tolist()]
+
+
+def row_keys(keypoints, with_instances=True):
+    """Return one key per row (frame id, plus instance id when present), or None."""
+    if keypoints.frame_ids is None:
+        return None
+    keys = _id_text(keypoints.frame_ids)
+    if with_instances and keypoints.instance_ids is not None:
+        keys = [f'{k} instance {i}' for k, i in zip(keys, _id_text(keypoints.instance_ids))]
+    return keys
+
+
+def _first_duplicate(keys):
+    seen = set()
+    for key in keys:
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
+
+
+def align_frames(pred, gt):
+    """Return ``(pred, gt)`` with their rows paired; raise DatasetError when they cannot be.
+
+    With ``frame_ids`` in both files rows are paired by id (and ``instance_ids`` when both
+    have them), whatever their order: an id twice in a file, a prediction whose id matches
+    no ground truth, or ground truth without a prediction is an error naming the file and
+    the id. Without ids in one of them, rows are paired by position (counts must agree).
+    """
+    both_instances = pred.instance_ids is not None and gt.instance_ids is not None
+    pred_keys, gt_keys = row_keys(pred, both_instances), row_keys(gt, both_instances)
+    if pred_keys is None or gt_keys is None:
+        check_frame_counts(pred, gt)
+        return pred, gt
+    for keypoints, keys in ((pred, pred_keys), (gt, gt_keys)):
+        duplicate = _first_duplicate(keys)
+        if duplicate is not None:
+            raise DatasetError(f'{keypoints.path}: frame id {duplicate} appears '
+                               f'{keys.count(duplicate)} times; ids must be unique')
+    gt_row = {key: i for i, key in enumerate(gt_keys)}
+    unknown = [key for key in pred_keys if key not in gt_row]
+    if unknown:
+        raise DatasetError(f'{pred.path}: {len(unknown)} frame ids match no ground truth in '
+                           f'{gt.path} (first: {unknown[0]})')
+    pred_set = set(pred_keys)
+    missing = [key for key in gt_keys if key not in pred_set]
+    if missing:
+        raise DatasetError(f'{gt.path}: {len(missing)} ground-truth frames have no prediction '
+                           f'in {pred.path} (first: {missing[0]})')
+    return pred, gt.take([gt_row[key] for key in pred_keys])
+
+
 def save_predictions(path, layout, uvd=None, xyz=None, frame_ids=None, dataset='',
-                     camera=None):
+                     camera=None, **columns):
     """Write predictions in our .npz format atomically; return the path.
 
     ``uvd`` (N, J, 3|2) full-image pixels and depth mm, ``xyz`` (N, J, 3) mm; at least one.
     ``camera`` (PinholeCamera) is stored as JSON so a reader can convert between the two.
+    ``columns``: more per-row arrays of length N, among ``OPTIONAL_COLUMNS`` (stamps,
+    instance_ids, track_ids, confidence).
     """
     if uvd is None and xyz is None:
         raise DatasetError(f'{path}: nothing to save (neither uvd nor xyz given)')
+    unknown = sorted(set(columns) - set(OPTIONAL_COLUMNS))
+    if unknown:
+        raise ValueError(f'save_predictions: unknown columns {unknown}')
     content = {'format': np.array(PREDICTION_FORMAT), 'layout': np.array(layout),
                'dataset': np.array(dataset)}
     if uvd is not None:
@@ -240,6 +347,9 @@ def save_predictions(path, layout, uvd=None, xyz=None, frame_ids=None, dataset='
         content['xyz'] = np.asarray(xyz, dtype=np.float32)
     if frame_ids is not None:
         content['frame_ids'] = np.asarray(frame_ids)
+    for key, values in columns.items():
+        if values is not None:
+            content[key] = np.asarray(values, dtype=OPTIONAL_COLUMNS[key])
     if camera is not None:
         content['camera'] = np.array(json.dumps(camera.to_dict()))
     path = Path(path)
@@ -251,5 +361,5 @@ def save_predictions(path, layout, uvd=None, xyz=None, frame_ids=None, dataset='
     return str(path)
 
 
-__all__ = ['PREDICTION_FORMAT', 'Keypoints', 'load_keypoints', 'check_frame_counts',
-           'save_predictions']
+__all__ = ['OPTIONAL_COLUMNS', 'PREDICTION_FORMAT', 'Keypoints', 'align_frames',
+           'check_frame_counts', 'load_keypoints', 'row_keys', 'save_predictions']

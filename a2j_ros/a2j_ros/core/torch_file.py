@@ -4,7 +4,7 @@ Below both ``core.checkpoint`` (a2j_ros checkpoints) and ``core.model`` (ImageNe
 weights), so neither imports the other to read a file.
 """
 from pathlib import Path
-import pickle
+import warnings
 import zipfile
 
 import torch
@@ -16,20 +16,36 @@ def read_torch_file(path, mmap=False):
     """Return what ``torch.load`` finds in ``path``; raise CheckpointError when it cannot.
 
     ``mmap=True`` maps the file instead of reading it (zip-format files; cheap when only the
-    metadata is wanted).
+    metadata is wanted). Any failure of the loader is the file's fault here (random or
+    truncated bytes make torch raise IndexError, KeyError, UnpicklingError, RuntimeError,
+    ...): all of them become one CheckpointError naming the file, and the loader's warnings
+    are silenced.
     """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f'checkpoint not found: {path}')
+    if path.stat().st_size == 0:
+        raise CheckpointError(f'{path}: the file is empty')
     try:
-        if mmap and zipfile.is_zipfile(path):
-            return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError,
-            zipfile.BadZipFile, AttributeError, TypeError, KeyError) as exc:
-        raise CheckpointError(f'{path}: not a readable torch file (truncated or corrupt?): '
-                              f'{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}'
-                              ) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            if mmap and zipfile.is_zipfile(path):
+                return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+            return torch.load(path, map_location='cpu', weights_only=True)
+    except MemoryError:
+        raise CheckpointError(f'{path}: not a readable torch file (corrupt sizes)') from None
+    except Exception as exc:  # noqa: B902 - every loader failure means a bad file
+        raise CheckpointError(f'{path}: not a readable torch file (truncated or corrupt, or not '
+                              f'a torch file): {first_line(exc)}') from None
+
+
+def first_line(exc, limit=160):
+    """Return the first line of an exception's message, shortened, or its type name."""
+    text = str(exc).strip()
+    if text.startswith('Weights only load failed'):
+        return 'it holds data a weights-only load refuses'
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= limit else line[:limit] + '...'
 
 
 def load_state_dict_file(path):
@@ -43,4 +59,4 @@ def load_state_dict_file(path):
     return dict(data)
 
 
-__all__ = ['load_state_dict_file', 'read_torch_file']
+__all__ = ['first_line', 'load_state_dict_file', 'read_torch_file']

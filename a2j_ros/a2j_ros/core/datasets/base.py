@@ -105,7 +105,7 @@ def load_mat(path, what, keys=()):
         data = scipy.io.loadmat(path)
     except NotImplementedError:          # v7.3 (HDF5)
         data = _load_mat73(path)
-    except (ValueError, TypeError, OSError) as exc:
+    except Exception as exc:  # noqa: B902 - scipy raises many kinds on damaged files
         raise DatasetError(f'{path}: not a readable .mat file ({exc})') from None
     for key in keys:
         if key not in data:
@@ -119,7 +119,7 @@ def _load_mat73(path):
     try:
         with h5py.File(path, 'r') as f:
             return {k: np.array(v).T for k, v in f.items() if isinstance(v, h5py.Dataset)}
-    except OSError as exc:
+    except Exception as exc:  # noqa: B902 - h5py raises many kinds on damaged files
         raise DatasetError(f'{path}: not a readable .mat file ({exc})') from None
 
 

@@ -42,11 +42,15 @@ def _open_h5(path, what, keys):
     require_file(path, what)
     try:
         f = h5py.File(path, 'r')
-    except OSError as exc:
+    except Exception as exc:  # noqa: B902 - h5py raises many kinds on damaged files
         raise DatasetError(f'{path}: not a readable HDF5 file ({exc})') from None
-    missing = [k for k in keys if k not in f]
+    try:
+        missing = [k for k in keys if k not in f]
+        found = sorted(str(k) for k in f.keys()) if missing else []
+    except Exception as exc:  # noqa: B902 - a damaged index (links, names)
+        f.close()
+        raise DatasetError(f'{path}: damaged HDF5 file ({exc})') from None
     if missing:
-        found = sorted(f.keys())
         f.close()
         raise DatasetError(f'{path}: has no {missing} (found {found})')
     return f
