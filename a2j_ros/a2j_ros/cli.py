@@ -20,6 +20,7 @@ VERBS = {
     'export': ('export_cmd', 'export a checkpoint to ONNX'),
     'make-bag': ('make_bag_cmd', 'write a rosbag2 (mcap or sqlite3) from a dataset'),
     'replay': ('replay_cmd', 'replay a rosbag through the pose pipeline and write a report'),
+    'calibrate': ('calibrate_cmd', "fit a checkpoint's per-joint confidence calibration"),
 }
 
 

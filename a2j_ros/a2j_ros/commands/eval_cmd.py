@@ -38,6 +38,9 @@ def add_arguments(parser):
                        help='evaluate at most this many test frames (synthetic: how many to '
                             'render, default 200)')
     group.add_argument('--seed', type=int, default=0, help='synthetic test split seed (0)')
+    group.add_argument('--sensor', action='store_true',
+                       help='synthetic: render the frames through the depth sensor model '
+                            '(noise, quantisation, holes, flying pixels; docs/synthetic.md)')
     group.add_argument('--save-pred', metavar='OUT',
                        help='also write the predictions in our .npz format')
 
@@ -62,23 +65,30 @@ def _open_dataset(args):
         raise A2JError(f'this build has no dataset readers (core.datasets.open_dataset) for '
                        f'{args.dataset}; run the model elsewhere and use --pred PRED --gt GT'
                        ) from None
-    options = {'num_frames': args.frames, 'seed': args.seed} if args.dataset in SYNTHETIC \
-        else {}
+    if args.sensor and args.dataset not in SYNTHETIC:
+        raise A2JError('--sensor applies to the synthetic datasets only')
+    options = {'num_frames': args.frames, 'seed': args.seed, 'sensor': args.sensor} \
+        if args.dataset in SYNTHETIC else {}
     return open_dataset(args.dataset, root=args.root, split='test', **options)
 
 
 def _report_from_checkpoint(args, preset):
     """Run ``--checkpoint`` over the dataset's test split and evaluate it."""
-    from a2j_ros.core.checkpoint import load_checkpoint, resolve_device
+    from a2j_ros.core.calibration import ConfidenceCalibration
+    from a2j_ros.core.checkpoint import model_from_checkpoint, read_checkpoint, resolve_device
     from a2j_ros.core.evaluate import evaluate_dataset
     dataset = _open_dataset(args)
     device = resolve_device(args.device)
-    model = load_checkpoint(args.checkpoint, device=device)
+    data = read_checkpoint(args.checkpoint)
+    model = model_from_checkpoint(data, args.checkpoint).to(device).eval()
+    calibration = None if data.get('calibration') is None else \
+        ConfidenceCalibration.from_dict(data['calibration'], args.checkpoint)
     if model.config.layout != (dataset.layout or preset.layout):
         raise A2JError(f'{args.checkpoint} predicts layout {model.config.layout}, dataset '
                        f'{args.dataset} uses {dataset.layout or preset.layout}')
     report, pred_uvd = evaluate_dataset(
-        model, dataset, preset, args.metric, batch_size=args.batch_size, device=device,
+        model, dataset, preset, args.metric, calibration, batch_size=args.batch_size,
+        device=device,
         max_frames=args.frames if args.dataset not in SYNTHETIC else None,
         progress=sys.stderr.isatty())
     report['checkpoint'] = str(args.checkpoint)

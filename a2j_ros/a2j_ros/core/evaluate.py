@@ -114,7 +114,7 @@ def evaluate_files(preset, pred_path, gt_path, metric_kind=None):
 
 
 def predict_dataset(model, dataset, crop_config=None, batch_size=16, device='cpu',
-                    max_frames=None, progress=False):
+                    max_frames=None, progress=False, with_confidence=False):
     """Run ``model`` over a dataset's frames; return full-image predictions and ground truth.
 
     ``dataset`` is a sequence of ``core.datasets.base.Sample`` with ``camera`` and
@@ -122,7 +122,8 @@ def predict_dataset(model, dataset, crop_config=None, batch_size=16, device='cpu
     ``crop_config`` (default: the model's), the crops run in batches through
     ``model.predict`` on ``device`` and the crop predictions are mapped back in one
     vectorised call per batch. Frames flagged invalid are skipped.
-    Returns ``(pred_uvd (N, K, 3), gt_uvd (N, K, 3), names)`` in pixels and millimetres.
+    Returns ``(pred_uvd (N, K, 3), gt_uvd (N, K, 3), names)`` in pixels and millimetres,
+    plus the network's per-joint confidence (N, K) with ``with_confidence``.
     """
     import torch
 
@@ -133,13 +134,17 @@ def predict_dataset(model, dataset, crop_config=None, batch_size=16, device='cpu
     if batch_size < 1:
         raise InputError(f'batch size must be >= 1, got {batch_size}')
     count = len(dataset) if max_frames is None else min(len(dataset), int(max_frames))
-    preds, gts, names = [], [], []
+    preds, gts, names, confs = [], [], [], []
     crops, transforms = [], []
 
     def flush():
         x = torch.from_numpy(np.stack(crops)[:, None]).to(device)
-        crop_uvd = model.predict(x)['uvd'].detach().to('cpu', torch.float64).numpy()
+        out = model.predict(x)
+        crop_uvd = out['uvd'].detach().to('cpu', torch.float64).numpy()
         preds.append(CropTransform.concat(transforms).to_image(crop_uvd))
+        conf = out.get('confidence')
+        confs.append(np.ones(crop_uvd.shape[:2]) if conf is None
+                     else conf.detach().to('cpu', torch.float64).numpy())
         crops.clear()
         transforms.clear()
 
@@ -166,14 +171,24 @@ def predict_dataset(model, dataset, crop_config=None, batch_size=16, device='cpu
         flush()
     if not gts:
         raise InputError('no valid frames to evaluate')
+    if with_confidence:
+        return np.concatenate(preds), np.stack(gts), names, np.concatenate(confs)
     return np.concatenate(preds), np.stack(gts), names
 
 
-def evaluate_dataset(model, dataset, preset, metric_kind=None, **predict_options):
-    """Predict over ``dataset`` with ``model`` and return ``(report, pred_uvd)``."""
+def evaluate_dataset(model, dataset, preset, metric_kind=None, calibration=None,
+                     **predict_options):
+    """Predict over ``dataset`` with ``model`` and return ``(report, pred_uvd)``.
+
+    3-D reports get a ``confidence`` section (core.calibration.confidence_report: ECE and
+    reliability table of the network's confidence, and of ``calibration``'s when given) at
+    the radius of the model's crop mode (hands 20 mm, bodies 100 mm).
+    """
+    from a2j_ros.core.calibration import confidence_report, RADIUS_MM
     layout = get_layout(dataset.layout or preset.layout)
     metric_kind = metric_kind or preset.metric
-    pred_uvd, gt_uvd, _names = predict_dataset(model, dataset, **predict_options)
+    pred_uvd, gt_uvd, _names, confidence = predict_dataset(model, dataset, with_confidence=True,
+                                                           **predict_options)
     if pred_uvd.shape != gt_uvd.shape:
         raise InputError(f'the model predicts {pred_uvd.shape[1]} joints, the dataset has '
                          f'{gt_uvd.shape[1]} ({layout.name})')
@@ -181,8 +196,13 @@ def evaluate_dataset(model, dataset, preset, metric_kind=None, **predict_options
         report = evaluate_predictions(pred_uvd[..., :2], gt_uvd[..., :2], layout.name, 'pdj')
     else:
         camera = dataset.camera
-        report = evaluate_predictions(camera.unproject(pred_uvd), camera.unproject(gt_uvd),
-                                      layout.name, metric_kind)
+        pred_xyz, gt_xyz = camera.unproject(pred_uvd), camera.unproject(gt_uvd)
+        report = evaluate_predictions(pred_xyz, gt_xyz, layout.name, metric_kind)
+        crop = predict_options.get('crop_config') or getattr(model, 'crop_config', None)
+        mode = getattr(crop, 'mode', None) or ('body' if metric_kind == 'map' else 'hand')
+        errors = np.linalg.norm(pred_xyz - gt_xyz, axis=-1)
+        report['confidence'] = confidence_report(confidence, errors, RADIUS_MM[mode],
+                                                 calibration)
     return {'dataset': preset.name, **report}, pred_uvd
 
 
@@ -232,6 +252,13 @@ def format_table(report):
     if report['metric'] == 'map':
         lines.append('AP@10cm, left/right averaged: ' + ', '.join(
             f'{k} {v:.2f}' for k, v in report['per_joint_ap_10cm_grouped'].items()))
+    conf = report.get('confidence')
+    if conf:
+        line = (f"confidence (joint within {conf['radius_mm']:g} mm, {conf['bins']} bins): "
+                f"hit rate {conf['hit_rate']:.3f}, ECE {conf['ece_raw']:.3f} raw")
+        if conf['calibrated']:
+            line += f", {conf['ece']:.3f} calibrated"
+        lines.append(line)
     return '\n'.join(lines)
 
 

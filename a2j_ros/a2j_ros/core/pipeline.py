@@ -110,12 +110,15 @@ class PosePipeline:
     (core.backends); ``crop_config`` and ``layout`` default to the model's. Hands: the crop
     centre is found in each ROI (``core.roi.hand_centre``); bodies: the ROI is the box.
     ``input_scale`` multiplies body depth (1e-3: mm to the metres body models take).
+    ``calibration`` (core.calibration.ConfidenceCalibration, from the checkpoint with
+    ``from_checkpoint``) maps the network's confidences to calibrated ones.
     """
 
     def __init__(self, model_or_predictor, crop_config=None, layout=None, device=None, *,
                  input_scale=1e-3, hand_band_mm=None, centre_depth_offset_mm=15.0,
-                 min_depth_mm=1.0, max_depth_mm=float('inf')):
+                 min_depth_mm=1.0, max_depth_mm=float('inf'), calibration=None):
         self.predictor = model_or_predictor
+        self.calibration = calibration
         crop = crop_config if crop_config is not None else getattr(
             model_or_predictor, 'crop_config', None)
         if isinstance(crop, dict):
@@ -158,9 +161,16 @@ class PosePipeline:
 
     @classmethod
     def from_checkpoint(cls, path, device='cpu', backend='eager', **kwargs):
-        """Load a checkpoint (and a fast backend, see core.backends) into a pipeline."""
-        from a2j_ros.core.checkpoint import load_checkpoint
-        model = load_checkpoint(path, device)
+        """Load a checkpoint (and a fast backend, see core.backends) into a pipeline.
+
+        A confidence calibration stored in the checkpoint (``a2j calibrate``) is applied.
+        """
+        from a2j_ros.core.calibration import ConfidenceCalibration
+        from a2j_ros.core.checkpoint import model_from_checkpoint, read_checkpoint, resolve_device
+        data = read_checkpoint(path)
+        model = model_from_checkpoint(data, path).to(resolve_device(device)).eval()
+        if data.get('calibration') is not None and 'calibration' not in kwargs:
+            kwargs['calibration'] = ConfidenceCalibration.from_dict(data['calibration'], path)
         if model.crop_config is None:
             raise CheckpointError(f'{path}: checkpoint has no crop settings (crop_config)')
         predictor = model
@@ -332,6 +342,8 @@ class PosePipeline:
             confidence = np.ones(uvd.shape[:2], np.float32)
         else:
             confidence = confidence.detach().float().cpu().numpy()
+            if self.calibration is not None:
+                confidence = self.calibration.apply(confidence)
         return uvd, confidence
 
     def _decode(self, depth, camera, scores, kept, anchors, transform, uvd_crop, confidence):

@@ -86,6 +86,39 @@ def plot_pdj(report, path):
     return _save(fig, path)
 
 
+def plot_reliability(confidence, path, title=''):
+    """Draw a reliability diagram of a report's ``confidence`` section (core.calibration).
+
+    Per confidence bin, the fraction of joints within the radius against the bin's mean
+    confidence (the diagonal is perfect calibration), for the network's raw confidence and,
+    when present, the calibrated one; bar widths show how many joints fall in each bin.
+    """
+    fig, ax = _figure(6.0, 5.0)
+    ax.plot([0, 1], [0, 1], color='0.5', linestyle='--', linewidth=1, label='perfect')
+    series = [('reliability_raw', 'ece_raw', 'raw', 'tab:blue')]
+    if confidence['calibrated']:
+        series.append(('reliability', 'ece', 'calibrated', 'tab:red'))
+    for table_key, ece_key, label, color in series:
+        table = confidence[table_key]
+        points = [(c, a) for c, a in zip(table['confidence'], table['accuracy'])
+                  if c is not None]
+        ax.plot([c for c, _ in points], [a for _, a in points], marker='o', color=color,
+                label=f'{label} (ECE {confidence[ece_key]:.3f})')
+    table = confidence['reliability']
+    edges, total = table['edges'], max(sum(table['count']), 1)
+    ax.bar(edges[:-1], [c / total for c in table['count']], width=edges[1] - edges[0],
+           align='edge', color='tab:red' if confidence['calibrated'] else 'tab:blue',
+           alpha=0.15, label='share of joints per bin')
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel('confidence')
+    ax.set_ylabel(f"fraction within {confidence['radius_mm']:g} mm of the truth")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc='upper left')
+    ax.set_title(title or 'reliability of the per-joint confidence')
+    return _save(fig, path)
+
+
 def plot_report(report, out_dir, prefix=None):
     """Write every plot that fits the report into ``out_dir``; return the PNG paths."""
     out_dir = Path(out_dir)
@@ -99,8 +132,11 @@ def plot_report(report, out_dir, prefix=None):
     paths.append(plot_per_joint_error(report, out_dir / f'{prefix}_per_joint_error.png'))
     if report['metric'] == 'map':
         paths.append(plot_per_joint_map(report, out_dir / f'{prefix}_per_joint_map.png'))
+    if report.get('confidence'):
+        paths.append(plot_reliability(report['confidence'], out_dir / f'{prefix}_reliability.png',
+                                      _title(report)))
     return paths
 
 
 __all__ = ['plot_report', 'plot_success_curve', 'plot_per_joint_error', 'plot_per_joint_map',
-           'plot_pdj']
+           'plot_pdj', 'plot_reliability']
