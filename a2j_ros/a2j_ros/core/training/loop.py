@@ -5,8 +5,10 @@ and loops over epochs; ``engine.train_one_epoch`` and ``engine.evaluate_model`` 
 The run folder holds ``last.pt`` (after every epoch, atomically), ``best.pt`` (best
 validation metric), ``train.log``, ``metrics.csv``, ``tensorboard/``, ``config.yaml`` and
 ``summary.json``. ``resume=True`` restores model, optimizer, scheduler, AMP scaler, epoch and
-torch RNG from ``last.pt``; the data order and augmentation are functions of (seed, epoch), so
-a resumed run continues as if it had not stopped, losing at most the interrupted epoch.
+torch RNG from ``last.pt`` (the step size and decay of the learning-rate schedule are the
+YAML's, so a resumed run can be given a shorter schedule); the data order and augmentation
+are functions of (seed, epoch), so a resumed run continues as if it had not stopped, losing
+at most the interrupted epoch.
 """
 from dataclasses import replace
 import json
@@ -157,6 +159,9 @@ def _run(config, out_dir, resume, pretrained, device, max_minutes, progress, sta
         model.load_state_dict(state['state_dict'])
         optimizer.load_state_dict(state['optimizer'])
         scheduler.load_state_dict(state['scheduler'])
+        # the YAML's schedule applies from here on (so a run can be shortened on resume)
+        scheduler.step_size = loss_config.lr_step_epochs
+        scheduler.gamma = loss_config.lr_decay
         if scaler is not None and state.get('scaler'):
             scaler.load_state_dict(state['scaler'])
         if isinstance(state.get('torch_rng'), torch.Tensor):
