@@ -1,5 +1,4 @@
 """Inference backends: each one available here gives eager fp32's joints within 0.5 mm."""
-import os
 
 import numpy as np
 import pytest
@@ -25,6 +24,9 @@ from a2j_ros.core.model import A2JNet
 
 SIZE = 64
 LIMIT_MM = 0.5
+# The speed issue's requirement for every backend, int8 included: joints within 0.5 mm of
+# eager fp32 (a requirement, not a measurement of what int8 reaches today).
+INT8_REQUIREMENT_MM = 0.5
 
 
 @pytest.fixture(scope='module')
@@ -51,8 +53,7 @@ def _parity_mm(model, crop, crops, reference, name, **kw):
 @pytest.mark.parametrize('name', ['eager', 'channels_last', 'fused', 'onnx'])
 def test_fp32_backends_match_eager(hand, name):
     model, crop, crops, reference = hand
-    if name not in available_backends('cpu'):
-        pytest.skip(f'{name}: {backend_status(name, "cpu")}')
+    assert name in available_backends('cpu'), backend_status(name, 'cpu')
     assert _parity_mm(model, crop, crops, reference, name) < 0.01
 
 
@@ -63,16 +64,14 @@ def test_bf16_matches_eager_within_limit(hand):
     assert diff < LIMIT_MM
 
 
-def test_int8_is_within_its_documented_bound(hand):
+@pytest.mark.xfail(strict=False, reason='issue 15: int8 above the 0.5 mm requirement')
+def test_int8_meets_the_requirement(hand):
     model, crop, crops, reference = hand
-    if 'onnx_int8' not in available_backends('cpu'):
-        pytest.skip(backend_status('onnx_int8', 'cpu'))
+    assert 'onnx_int8' in available_backends('cpu'), backend_status('onnx_int8', 'cpu')
     diff = _parity_mm(model, crop, crops, reference, 'onnx_int8', calibration=crops)
-    assert diff < backends.INT8_BOUND_MM
+    assert diff < INT8_REQUIREMENT_MM
 
 
-@pytest.mark.skipif(bool(os.environ.get('A2J_SKIP_COMPILE_TEST')),
-                    reason='A2J_SKIP_COMPILE_TEST set (the compile takes 20-45 s on 2 cores)')
 def test_compile_matches_eager(hand):
     # ~20 s with inductor's cache warm, ~45 s cold on 2 shared cores: inside the budget.
     model, crop, crops, reference = hand

@@ -1,21 +1,19 @@
 """The pose node in-process over the real middleware: inputs in, skeletons and markers out."""
 from pathlib import Path
+import time
 
+from node_harness import box_around as _box
+from node_harness import camera_info, FRAME, Harness
 import numpy as np
 import pytest
+from rosgraph_msgs.msg import Clock
+from visualization_msgs.msg import Marker
 
-rclpy = pytest.importorskip('rclpy')
-msgs = pytest.importorskip('a2j_ros_msgs.msg')
-from node_harness import box_around as _box  # noqa: E402
-from node_harness import camera_info, FRAME, Harness  # noqa: E402
-from rosgraph_msgs.msg import Clock  # noqa: E402
-from visualization_msgs.msg import Marker  # noqa: E402
-
-from a2j_ros.core.checkpoint import save_checkpoint  # noqa: E402
-from a2j_ros.core.config import CropConfig, ModelConfig  # noqa: E402
-from a2j_ros.core.model import A2JNet  # noqa: E402
-from a2j_ros.core.synthetic import SyntheticHands  # noqa: E402
-from a2j_ros.ros.image_conversion import depth_mm_to_image  # noqa: E402
+from a2j_ros.core.checkpoint import save_checkpoint
+from a2j_ros.core.config import CropConfig, ModelConfig
+from a2j_ros.core.model import A2JNet
+from a2j_ros.core.synthetic import SyntheticHands
+from a2j_ros.ros.image_conversion import depth_mm_to_image
 
 DEMO_CHECKPOINT = Path(__file__).resolve().parents[1] / 'data' / 'demo_hand_r18.pt'
 
@@ -73,16 +71,33 @@ def test_topic_rois_give_skeletons_markers_and_diagnostics(harness_factory, samp
                               for d in h.diagnostics for s in d.status for kv in s.values))
 
 
-@pytest.mark.parametrize('source', ['nearest', 'full_frame'])
-def test_detector_free_roi_sources(harness_factory, sample, source):
+def test_nearest_roi_source_finds_the_hand(harness_factory, sample):
+    # The trained demo model on the nearest-blob ROI: the crop holds the ground-truth joints
+    # and the joints land near them (the same bound as with detector ROIs below).
     frame, camera = sample
-    h = harness_factory(roi_source=source)
+    h = harness_factory(checkpoint=str(DEMO_CHECKPOINT), roi_source='nearest')
     h.send(depth_mm_to_image(frame.depth, '32FC1'), _info(camera))
-    assert h.wait(lambda: h.skeletons), f'no skeletons with roi_source {source}'
-    sk = h.skeletons[0].skeletons
-    assert len(sk) == 1
-    if source == 'full_frame':
-        assert (sk[0].roi.width, sk[0].roi.height) != (0, 0)
+    assert h.wait(lambda: h.skeletons, 60.0), 'no skeletons with roi_source nearest'
+    (sk,) = h.skeletons[0].skeletons
+    u, v = frame.joints_uvd[:, 0], frame.joints_uvd[:, 1]
+    roi = sk.roi
+    inside = ((u >= roi.x_offset) & (u < roi.x_offset + roi.width)
+              & (v >= roi.y_offset) & (v < roi.y_offset + roi.height))
+    assert inside.mean() >= 0.9, f'ROI {roi} misses the hand'
+    pred = np.array([(p.x, p.y, p.z) for p in sk.joints]) * 1000.0
+    error = np.linalg.norm(pred - camera.unproject(frame.joints_uvd), axis=1).mean()
+    assert error < 40.0, f'mean joint error {error:.1f} mm'
+
+
+def test_full_frame_roi_source_crops_around_the_image_centre(harness_factory, sample):
+    frame, camera = sample
+    h = harness_factory(roi_source='full_frame')
+    h.send(depth_mm_to_image(frame.depth, '32FC1'), _info(camera))
+    assert h.wait(lambda: h.skeletons), 'no skeletons with roi_source full_frame'
+    (sk,) = h.skeletons[0].skeletons
+    # the ROI is the whole image, so the hand crop (Skeleton.roi) is centred on its centre
+    assert sk.roi.x_offset + sk.roi.width / 2.0 == pytest.approx(camera.width / 2.0, abs=1.0)
+    assert sk.roi.y_offset + sk.roi.height / 2.0 == pytest.approx(camera.height / 2.0, abs=1.0)
 
 
 def test_no_camera_info_then_recovery(harness_factory, sample):
@@ -144,7 +159,6 @@ def test_sim_time_latency_comes_from_the_clock(harness_factory, sample):
     assert h.node.stats.snapshot()['latency_ms'] == pytest.approx(250.0)
 
 
-@pytest.mark.skipif(not DEMO_CHECKPOINT.is_file(), reason='demo checkpoint not present')
 def test_demo_checkpoint_joints_near_ground_truth(harness_factory):
     data = SyntheticHands('val', 8, seed=123)
     h = harness_factory(checkpoint=str(DEMO_CHECKPOINT), roi_source='topic')
@@ -163,13 +177,20 @@ def test_demo_checkpoint_joints_near_ground_truth(harness_factory):
 
 def test_bench_node_breaks_the_frame_down_by_stage(checkpoint):
     from a2j_ros.ros.bench_node import format_table, run_benchmark, STAGE_ORDER
+    start = time.perf_counter()
     result = run_benchmark(checkpoint, frames=2, width=160, height=120, warmup=1)
+    elapsed_ms = (time.perf_counter() - start) * 1e3
+    measured = [k for k in STAGE_ORDER if k not in ('other', 'total')]
     for source in ('topic', 'nearest'):
         row = result[source]
         assert row['frames'] == 2 and set(STAGE_ORDER) <= set(row)
         assert row['net'] > 0 and row['publish'] > 0 and row['convert'] > 0
-        assert row['overhead'] == pytest.approx(row['total'] - row['net'], rel=0.5)
-        assert sum(row[k] for k in STAGE_ORDER[:-1]) == pytest.approx(row['total'], rel=0.2)
+        # stages are timed one after the other inside the frame: they cannot add up to more
+        # than the frame's total (two frames: the median is the mean, which adds up)
+        assert sum(row[k] for k in measured) <= row['total'] * 1.001
+    # the node's own totals fit inside this test's clock around the whole run
+    assert sum(2 * result[s]['total'] for s in ('topic', 'nearest')) < elapsed_ms
+    # the nearest search reads the depth image, the topic source only copies the boxes
     assert result['nearest']['roi'] > result['topic']['roi'] >= 0
     table = format_table(result)
     assert 'overhead beyond network (wall)' in table and '160x120' in table
