@@ -1,4 +1,4 @@
-"""Shared fixtures. ROS fixtures skip cleanly where rclpy or our messages are missing."""
+"""Shared fixtures and helpers of the test suite."""
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ def a2j_published():
 @pytest.fixture
 def ros_context():
     """Yield a private rclpy Context, initialised for one test and shut down after it."""
-    rclpy = pytest.importorskip('rclpy')
+    import rclpy
     context = rclpy.context.Context()
     rclpy.init(context=context)
     try:

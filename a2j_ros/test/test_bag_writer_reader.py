@@ -63,9 +63,10 @@ def test_round_trip(tmp_path, name, storage, encoding, pad_bytes, big_endian):
 
 def test_standard_serialisation_readable_by_rclpy(tmp_path):
     """The CDR bytes in the bag deserialise with ROS 2's own typesupport."""
-    rclpy_serialization = pytest.importorskip('rclpy.serialization')
-    msgs = pytest.importorskip('a2j_ros_msgs.msg')
+    import rclpy.serialization as rclpy_serialization
     from sensor_msgs.msg import CameraInfo, Image
+
+    import a2j_ros_msgs.msg as msgs
     path = _write(tmp_path / 'bag.mcap', '32FC1', pad_bytes=4)
     classes = {'sensor_msgs/msg/Image': Image, 'sensor_msgs/msg/CameraInfo': CameraInfo,
                'a2j_ros_msgs/msg/SkeletonArray': msgs.SkeletonArray,

@@ -112,7 +112,7 @@ def test_batch_equals_single_crops_and_transforms_concat():
 
 
 def test_uncrop_works_on_torch_tensors():
-    torch = pytest.importorskip('torch')
+    import torch
     _, transform = crop_hands(_scene(), np.array([[160.0, 120.0, 600.0]] * 2), CAM, HAND)
     crop_uvd = np.random.default_rng(0).uniform(0, 32, (2, 4, 3))
     expected = transform.to_image(crop_uvd)

@@ -30,7 +30,6 @@ def test_counters_rate_and_latency():
 
 
 def test_diagnostic_array_levels():
-    pytest.importorskip('diagnostic_msgs.msg')
     from builtin_interfaces.msg import Time
     from diagnostic_msgs.msg import DiagnosticStatus
 

@@ -20,7 +20,6 @@ def _files(tmp_path, n=12, seed=0):
 
 
 def test_eval_prints_table_writes_json_and_plots(tmp_path, capsys):
-    pytest.importorskip('matplotlib')
     pred, gt, errors = _files(tmp_path)
     code = cli.main(['eval', '--dataset', 'icvl', '--pred', str(pred), '--gt', str(gt),
                      '--json', str(tmp_path / 'out' / 'r.json'), '--plots', str(tmp_path / 'p')])
@@ -120,12 +119,12 @@ def test_reference_itop_through_the_cli(tmp_path, capsys, a2j_published):
 
 
 def test_checkpoint_over_synthetic_test_split(tmp_path, capsys):
-    pytest.importorskip('torch')
     import dataclasses
 
     from a2j_ros.core.checkpoint import save_checkpoint
     from a2j_ros.core.config import ModelConfig
     from a2j_ros.core.model import A2JNet
+    from a2j_ros.core.prediction_io import save_predictions
     model = A2JNet(ModelConfig(backbone='resnet18', input_size=64, layout='nyu_hand_14',
                                num_joints=14))
     crop = dataclasses.replace(get_preset('synthetic_hand').crop, input_size=64)
@@ -137,7 +136,33 @@ def test_checkpoint_over_synthetic_test_split(tmp_path, capsys):
     report = json.loads((tmp_path / 'r.json').read_text())
     assert report['num_frames'] == 3 and report['checkpoint'].endswith('ck.pt')
     assert np.isfinite(report['mean_error_mm'])
-    # the saved predictions evaluate to the same number against themselves: 0 mm
+    # the saved file holds the 3 frames; ground truth = the same joints moved 3 mm along the
+    # optical axis scores exactly 3 mm (a hand-computed distance, not the code's own output)
+    with np.load(tmp_path / 'p.npz') as saved:
+        xyz = saved['xyz']
+    assert xyz.shape == (3, 14, 3) and np.all(np.isfinite(xyz))
+    save_predictions(tmp_path / 'gt.npz', 'nyu_hand_14', xyz=xyz + [0.0, 0.0, 3.0])
+    capsys.readouterr()
     assert cli.main(['eval', '--dataset', 'synthetic_hand', '--pred', str(tmp_path / 'p.npz'),
-                     '--gt', str(tmp_path / 'p.npz')]) == 0
-    assert 'mean_error_mm: 0.000' in capsys.readouterr().out
+                     '--gt', str(tmp_path / 'gt.npz')]) == 0
+    assert 'mean_error_mm: 3.000' in capsys.readouterr().out
+
+
+def test_hand_computed_errors_through_the_cli(tmp_path, capsys):
+    # NYU camera fx = 588.03, cx = 320, cy = 240. Frame 0: every joint at the principal
+    # point, 500 mm, predicted at 503 mm: 3 mm. Frame 1: u = 320 + 58.803 (x = 50 mm at
+    # 500 mm), predicted at 600 mm on the same pixel (x = 60 mm): sqrt(10^2 + 100^2).
+    import scipy.io
+    gt = np.zeros((2, 14, 3))
+    gt[0] = (320.0, 240.0, 500.0)
+    gt[1] = (320.0 + 58.803, 240.0, 500.0)
+    pred = gt.copy()
+    pred[0, :, 2] = 503.0
+    pred[1, :, 2] = 600.0
+    scipy.io.savemat(tmp_path / 'gt.mat', {'keypoints3D': gt})
+    np.savetxt(tmp_path / 'pred.txt', pred.reshape(2, -1))
+    assert cli.main(['eval', '--dataset', 'nyu', '--pred', str(tmp_path / 'pred.txt'),
+                     '--gt', str(tmp_path / 'gt.mat'), '--json', str(tmp_path / 'r.json')]) == 0
+    report = json.loads((tmp_path / 'r.json').read_text())
+    assert report['num_frames'] == 2
+    assert report['mean_error_mm'] == pytest.approx((3.0 + np.hypot(10.0, 100.0)) / 2, abs=1e-3)

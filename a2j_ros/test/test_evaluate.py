@@ -119,7 +119,6 @@ def test_evaluate_files_checks_layout_of_our_format(tmp_path):
 
 
 def test_plots_are_written(tmp_path):
-    pytest.importorskip('matplotlib')
     from a2j_ros.core.plots import plot_report
     pred, gt = _synthetic(j=15, noise=60.0)
     paths = plot_report(evaluate_predictions(pred, gt, 'itop_body_15', 'map'), tmp_path)
@@ -166,7 +165,6 @@ class _Oracle:
 
 
 def test_predict_dataset_maps_crop_predictions_back_per_frame():
-    pytest.importorskip('torch')
     import dataclasses
 
     from a2j_ros.core.cropping import crop_hand

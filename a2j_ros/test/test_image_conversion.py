@@ -1,12 +1,10 @@
 """sensor_msgs/Image <-> depth in millimetres, messages built by hand."""
 import numpy as np
 import pytest
+from sensor_msgs.msg import Image
 
-pytest.importorskip('sensor_msgs.msg')
-from sensor_msgs.msg import Image  # noqa: E402
-
-from a2j_ros.core.errors import InputError  # noqa: E402
-from a2j_ros.ros.image_conversion import depth_mm_to_image, image_to_depth_mm  # noqa: E402
+from a2j_ros.core.errors import InputError
+from a2j_ros.ros.image_conversion import depth_mm_to_image, image_to_depth_mm
 
 
 def _image(encoding, pixels, step=None, big_endian=False):

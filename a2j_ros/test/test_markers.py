@@ -1,16 +1,14 @@
 """MarkerArray and SkeletonArray building."""
 import numpy as np
 import pytest
+from std_msgs.msg import Header
+from visualization_msgs.msg import Marker
 
-pytest.importorskip('visualization_msgs.msg')
-msgs = pytest.importorskip('a2j_ros_msgs.msg')
-from std_msgs.msg import Header  # noqa: E402
-from visualization_msgs.msg import Marker  # noqa: E402
-
-from a2j_ros.core.layouts import get_layout  # noqa: E402
-from a2j_ros.core.pipeline import PoseResult  # noqa: E402
-from a2j_ros.ros.markers import MarkerOptions, skeleton_markers  # noqa: E402
-from a2j_ros.ros.messages import rois_from_a2j, skeleton_array  # noqa: E402
+from a2j_ros.core.layouts import get_layout
+from a2j_ros.core.pipeline import PoseResult
+from a2j_ros.ros.markers import MarkerOptions, skeleton_markers
+from a2j_ros.ros.messages import rois_from_a2j, skeleton_array
+import a2j_ros_msgs.msg as msgs
 
 BONES = ((0, 1), (1, 2))
 

@@ -123,13 +123,12 @@ def test_ablation_switches():
     assert shared_2d.regression_head.output.out_channels == 16 * 3 * 2
 
 
-def test_predict_and_predict_crops():
+def test_predict_shapes_and_ranges():
     model = A2JNet(_small()).eval()
     x = torch.randn(2, 1, 64, 64)
     pred = model.predict(x)
     assert pred['uvd'].shape == (2, 3, 3) and pred['confidence'].shape == (2, 3)
     assert ((pred['confidence'] >= 0) & (pred['confidence'] <= 1)).all()
-    assert torch.allclose(model.predict_crops(x), pred['uvd'])
     assert not pred['uvd'].requires_grad
     flat = A2JNet(_small(use_depth=False)).eval().predict(x)
     assert torch.equal(flat['uvd'][..., 2], torch.zeros(2, 3))

@@ -70,7 +70,7 @@ def test_mat_files_v5_and_itop_conventions(tmp_path):
 
 
 def test_mat_v73_is_read_with_h5py(tmp_path):
-    h5py = pytest.importorskip('h5py')
+    import h5py
     uvd = _uvd(3)
     path = tmp_path / 'gt73.mat'
     with h5py.File(path, 'w', userblock_size=512) as handle:

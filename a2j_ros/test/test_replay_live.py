@@ -6,16 +6,11 @@ from conftest import save_random_hand_checkpoint
 import numpy as np
 import pytest
 
-pytest.importorskip('rclpy')
-pytest.importorskip('a2j_ros_msgs.msg')
-pytest.importorskip('rosgraph_msgs.msg')
-torch = pytest.importorskip('torch')
-
-from a2j_ros.bag.make_bag import make_bag  # noqa: E402
-from a2j_ros.bag.offline_replay import replay_offline  # noqa: E402
-from a2j_ros.bag.report import write_report  # noqa: E402
-from a2j_ros.bag.topics import BagTopics  # noqa: E402
-from a2j_ros.ros.live_replay import node_arguments, replay_live  # noqa: E402
+from a2j_ros.bag.make_bag import make_bag
+from a2j_ros.bag.offline_replay import replay_offline
+from a2j_ros.bag.report import write_report
+from a2j_ros.bag.topics import BagTopics
+from a2j_ros.ros.live_replay import node_arguments, replay_live
 
 
 def _domain():

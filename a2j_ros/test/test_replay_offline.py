@@ -13,8 +13,6 @@ from a2j_ros.bag.topics import BagTopics
 from a2j_ros.cli import main as a2j_main
 from a2j_ros.core.errors import InputError
 
-torch = pytest.importorskip('torch')
-
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):

@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 import yaml
 
 from a2j_ros.core.training.run_log import read_metrics
@@ -17,7 +16,6 @@ TINY = {
 
 
 def test_two_gloo_processes(tmp_path):
-    pytest.importorskip('torch.distributed')
     config = json.loads(json.dumps(TINY))
     path = tmp_path / 'tiny.yaml'
     path.write_text(yaml.safe_dump(config))
