@@ -3,6 +3,7 @@ import argparse
 import numpy as np
 import pytest
 import torch
+import torchvision
 
 from a2j_ros.commands import convert_cmd
 from a2j_ros.core.anchors import anchor_grid
@@ -18,10 +19,26 @@ from a2j_ros.core.checkpoint import load_checkpoint, save_checkpoint
 from a2j_ros.core.errors import CheckpointError, InputError
 
 
-def _authors_net(num_joints, is_3d=True, seed=0):
-    """Their network (ResNet-18 to stay fast) with random weights and BN statistics."""
+def _torchvision_dilated_resnet50():
+    """Return their ResNet-50 trunk as torchvision itself builds it.
+
+    Their src/resnet.py: layer4 stride 1, dilation 2 after its first block; torchvision:
+    ``replace_stride_with_dilation=[False, False, True]``.
+    """
+    return torchvision.models.resnet50(weights=None,
+                                       replace_stride_with_dilation=[False, False, True])
+
+
+def _authors_net(num_joints, is_3d=True, seed=0, backbone='resnet18'):
+    """Their network with random weights and BN statistics.
+
+    ResNet-18 (fast) for the head and decoding checks; with ``backbone='resnet50'`` the
+    trunk is torchvision's own dilated ResNet-50, not our builder.
+    """
     torch.manual_seed(seed)
-    net = AuthorsA2J(num_joints, is_3d, backbone='resnet18')
+    net = AuthorsA2J(num_joints, is_3d, backbone=backbone)
+    if backbone == 'resnet50':
+        net.Backbone.model = _torchvision_dilated_resnet50()
     for m in net.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.2, 0.2)
@@ -45,10 +62,27 @@ def test_their_anchors_are_yx_and_column_major():
     assert ours == theirs and len(ours) == 1936
 
 
-@pytest.mark.parametrize('dataset,size', [('nyu', 96), ('k2hpd', 64)])
-def test_conversion_gives_their_predictions(dataset, size):
+def test_our_resnet50_trunk_equals_torchvision_dilated_resnet50():
+    from a2j_ros.core.model import build_resnet
+    torch.manual_seed(3)
+    reference = _torchvision_dilated_resnet50().eval()
+    ours = build_resnet('resnet50').eval()
+    ours.load_state_dict(reference.state_dict())
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(ours(x), reference(x), atol=1e-5)
+        a, b = x, x
+        for name in ('conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3', 'layer4'):
+            a, b = getattr(ours, name)(a), getattr(reference, name)(b)
+        assert a.shape == (1, 2048, 4, 4) and torch.equal(a, b)      # stride 16, not 32
+
+
+@pytest.mark.parametrize('dataset,size,backbone', [('nyu', 96, 'resnet18'),
+                                                   ('k2hpd', 64, 'resnet18'),
+                                                   ('nyu', 64, 'resnet50')])
+def test_conversion_gives_their_predictions(dataset, size, backbone):
     preset = authors_dataset(dataset)
-    theirs = _authors_net(preset.num_joints, preset.use_depth)
+    theirs = _authors_net(preset.num_joints, preset.use_depth, backbone=backbone)
     state = {'module.' + k: v for k, v in theirs.state_dict().items()}     # DataParallel file
     ours = load_authors_model(state, dataset)
     x = torch.randn(2, 1, size, size)
@@ -61,7 +95,7 @@ def test_conversion_gives_their_predictions(dataset, size):
     else:
         assert torch.equal(got[..., 2], torch.zeros_like(got[..., 2]))
     assert ours.config.num_joints == preset.num_joints
-    assert ours.crop_config == preset.crop and ours.config.backbone == 'resnet18'
+    assert ours.crop_config == preset.crop and ours.config.backbone == backbone
 
 
 def test_conversion_round_trip_through_checkpoint(tmp_path):
