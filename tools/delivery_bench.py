@@ -1,8 +1,9 @@
 """Measure how many sensor_msgs/Image frames cross from one process to another over DDS.
 
-``python tools/delivery_bench.py`` (a development tool, not part of the installed package) starts a publisher process and a subscriber process
-(each with its own rclpy Context) in a private ``ROS_DOMAIN_ID`` on a topic of its own, with
-the Fast DDS builtin transports chosen by ``--transport`` (``FASTDDS_BUILTIN_TRANSPORTS``).
+``python tools/delivery_bench.py`` (a development tool, not installed with the package)
+starts a publisher process and a subscriber process (each with its own rclpy Context) in a
+private ``ROS_DOMAIN_ID`` on a topic of its own, with the Fast DDS builtin transports
+chosen by ``--transport`` (``FASTDDS_BUILTIN_TRANSPORTS``).
 Discovery stays on 127.0.0.1 through a Fast DDS profile, not through
 ``ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST``: there rmw_fastrtps installs its own SHM + UDPv4
 transports and ignores the variable (``--discovery ros_localhost`` measures that case).

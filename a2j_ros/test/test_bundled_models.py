@@ -35,10 +35,6 @@ def test_synthetic_flag_and_warning():
     assert f'## {README_SECTION}' in (PACKAGE.parent / 'README.md').read_text()
 
 
-rclpy = pytest.importorskip('rclpy')
-pytest.importorskip('a2j_ros_msgs.msg')
-
-
 @pytest.mark.parametrize('trained_on, warns', [('synthetic hands', True), ('NYU', False)])
 def test_node_warns_once_for_a_synthetic_model(ros_context, tmp_path, trained_on, warns):
     from node_harness import Harness

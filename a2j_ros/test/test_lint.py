@@ -6,10 +6,12 @@ import subprocess
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1]
+TOOLS = PACKAGE.parent / 'tools'
 
 
 @pytest.mark.skipif(shutil.which('ruff') is None, reason='ruff is not installed')
-def test_ruff_clean():
-    proc = subprocess.run(['ruff', 'check', '--no-cache', str(PACKAGE)], capture_output=True,
-                          text=True, cwd=PACKAGE)
+@pytest.mark.parametrize('folder', [PACKAGE, TOOLS], ids=['a2j_ros', 'tools'])
+def test_ruff_clean(folder):
+    proc = subprocess.run(['ruff', 'check', '--no-cache', str(folder)], capture_output=True,
+                          text=True, cwd=folder)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,15 +1,12 @@
 """The pose node's lifecycle: autostart once spinning, failed configure stays alive, retries."""
 from conftest import save_random_hand_checkpoint
+from lifecycle_msgs.msg import State, Transition
+from lifecycle_msgs.srv import ChangeState, GetState
+from node_harness import Harness
 import pytest
+from rclpy.parameter import Parameter
 
-rclpy = pytest.importorskip('rclpy')
-pytest.importorskip('a2j_ros_msgs.msg')
-from lifecycle_msgs.msg import State, Transition  # noqa: E402
-from lifecycle_msgs.srv import ChangeState, GetState  # noqa: E402
-from node_harness import Harness  # noqa: E402
-from rclpy.parameter import Parameter  # noqa: E402
-
-from a2j_ros.ros.pose_node import PoseNode  # noqa: E402
+from a2j_ros.ros.pose_node import PoseNode
 
 
 @pytest.fixture(scope='module')

@@ -2,9 +2,12 @@
 import time
 
 from conftest import save_random_hand_checkpoint
+from node_harness import box_around, camera_info, Harness
 import pytest
 
 from a2j_ros.core.errors import InputError
+from a2j_ros.core.synthetic import SyntheticHands
+from a2j_ros.ros.image_conversion import depth_mm_to_image
 from a2j_ros.ros.node_params import check_change, PARAMETERS, RUNTIME, settings_from_values, SPECS
 
 DEFAULTS = {spec.name: (None if spec.default == () else spec.default) for spec in PARAMETERS}
@@ -49,12 +52,6 @@ def test_reconfigure_only_parameters_are_refused_while_configured():
 
 
 # -- on a live node, through its parameter services (as `ros2 param` does) ------------------
-rclpy = pytest.importorskip('rclpy')
-pytest.importorskip('a2j_ros_msgs.msg')
-from node_harness import box_around, camera_info, Harness  # noqa: E402
-
-from a2j_ros.core.synthetic import SyntheticHands  # noqa: E402
-from a2j_ros.ros.image_conversion import depth_mm_to_image  # noqa: E402
 
 
 @pytest.fixture(scope='module')
