@@ -78,10 +78,6 @@ class AnchorGrid(nn.Module):
         self.feature_stride = int(feature_stride)
         self.per_cell = len(cell_offsets(anchor_stride, feature_stride)) ** 2
 
-    def num_anchors(self, feature_height, feature_width):
-        """Return A for a feature map of this size."""
-        return int(feature_height) * int(feature_width) * self.per_cell
-
     def for_input(self, input_height, input_width, device=None, dtype=torch.float32):
         """Return the anchors of a network input (crop) of this size."""
         return anchor_grid(feature_size(input_height, self.feature_stride),

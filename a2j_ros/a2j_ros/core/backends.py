@@ -41,7 +41,6 @@ import time
 
 import numpy as np
 import torch
-from torch import nn
 
 from a2j_ros.core.aggregation import decode
 from a2j_ros.core.batchnorm_folding import fold_batchnorm
@@ -161,28 +160,6 @@ def backend_status(backend, device='cpu'):
 def available_backends(device='cpu'):
     """Return the names of the backends that can run on ``device`` on this machine."""
     return [name for name in BACKENDS if backend_status(name, device) is None]
-
-
-# ------------------------------------------------------------------ model transforms
-
-def heads_module(model):
-    """Return a module whose forward gives the raw heads as a tuple (for tracing, export).
-
-    The tuple is (logits, offsets, depth), or (logits, offsets) for 2D models.
-    """
-    return _Heads(model)
-
-
-class _Heads(nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        out = self.model(x)
-        if out['depth'] is None:
-            return out['logits'], out['offsets']
-        return out['logits'], out['offsets'], out['depth']
 
 
 # ------------------------------------------------------------------ predictors
@@ -428,5 +405,5 @@ def make_predictor(model, backend='eager', device='cpu', *, force=False, threads
 __all__ = ['BACKENDS', 'INT8_BOUND_MM', 'INT8_FP32_NODES', 'BackendInfo', 'BackendUnavailable',
            'OnnxPredictor', 'Predictor', 'TorchPredictor', 'available_backends',
            'backend_status', 'cpu_flags', 'cpu_has_native_bf16', 'device_type',
-           'heads_module', 'make_predictor', 'onnxruntime_providers',
+           'make_predictor', 'onnxruntime_providers',
            'quantize_int8']

@@ -17,7 +17,6 @@ Head outputs (N, 16*K*C, Hf, Wf) are flattened feature-row first, then feature-c
 the 16 anchors of the cell, matching ``core.anchors``; channel ``(a * K + j) * C + c`` is
 anchor ``a`` of the cell, joint ``j``, component ``c`` (u, v for offsets).
 """
-import math
 
 import torch
 from torch import nn
@@ -244,10 +243,5 @@ def count_flops(model, input_size=None, batch_size=1):
     return int(counter.get_total_flops())
 
 
-def num_parameters(model):
-    """Return the number of parameters."""
-    return sum(math.prod(p.shape) for p in model.parameters())
-
-
 __all__ = ['A2JNet', 'BACKBONES', 'PredictionBranch', 'ResNetTrunk', 'build_resnet',
-           'count_flops', 'flatten_head', 'num_parameters', 'trunk_channels']
+           'count_flops', 'flatten_head', 'trunk_channels']

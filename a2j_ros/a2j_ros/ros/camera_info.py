@@ -45,7 +45,6 @@ class CameraInfoCache:
         self._warned = False
         self._lock = threading.Lock()
         self._camera = None
-        self._frame_id = ''
         self._error = None
         self.received = 0
 
@@ -63,14 +62,7 @@ class CameraInfoCache:
                        f'then uses ({intrinsics(msg)[1]} is used here)')
         with self._lock:
             self._camera, self._error = camera, error
-            self._frame_id = msg.header.frame_id
             self.received += 1
-
-    @property
-    def camera(self):
-        """Return the newest usable PinholeCamera, or None."""
-        with self._lock:
-            return self._camera
 
     def camera_for(self, width, height):
         """Return the camera for a width x height depth image; raise InputError if none fits."""

@@ -336,15 +336,6 @@ class PoseNode(LifecycleNode):
         self._previous_snapshot = snap
         self._outputs.diagnostics.publish(msg)
 
-    def wait_idle(self, timeout_s=10.0):
-        """Block until the worker has no frame waiting or in progress (tests, benchmarks)."""
-        deadline = time.monotonic() + timeout_s
-        while self._worker is not None and not self._worker.idle():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.002)
-        return True
-
 
 def main(args=None):
     """Run the pose node until Ctrl-C (a failed configure keeps it alive for a retry)."""
