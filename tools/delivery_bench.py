@@ -32,9 +32,8 @@ import tempfile
 import threading
 import time
 
-import numpy as np
-
 from a2j_ros.core.errors import A2JError, InputError
+from a2j_ros.core.stats import percentile
 
 # bytes per pixel of the encodings a depth or colour camera publishes (REP 118, sensor_msgs)
 ENCODING_BYTES = {'16UC1': 2, 'mono16': 2, '32FC1': 4, 'mono8': 1, '8UC1': 1,
@@ -179,11 +178,6 @@ def child_env(case, domain_id, work_dir, base=None, role='sub'):
                 out.write(LOOPBACK_PROFILE)
             env['FASTDDS_DEFAULT_PROFILES_FILE'] = profile
     return env
-
-
-def percentile(values, q):
-    """Return the q-th percentile (linear interpolation) of ``values``, or None if empty."""
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else None
 
 
 def summarize(case, sent_stamps_ns, received):
@@ -716,7 +710,7 @@ def main(argv=None):
 __all__ = ['BenchCase', 'DISCOVERY_MODES', 'DeliveryBenchError', 'ENCODING_BYTES',
            'MATRIX_SIZES', 'RELIABILITIES', 'TRANSPORTS', 'Timeouts', 'add_arguments',
            'case_from_args', 'child_env', 'combine_runs', 'format_table', 'machine_info',
-           'matrix_cases', 'percentile', 'run', 'run_case', 'summarize', 'transport_of']
+           'matrix_cases', 'run', 'run_case', 'summarize', 'transport_of']
 
 
 if __name__ == '__main__':

@@ -25,6 +25,7 @@ import numpy as np
 from a2j_ros.bag.overlay import save_overlay
 from a2j_ros.bag.replay_record import all_predictions, matched_pairs
 from a2j_ros.core.layouts import get_layout
+from a2j_ros.core.stats import percentile
 
 # The preset whose file conventions and metric evaluate a layout (our .npz stores xyz, so
 # only the metric and the layout matter).
@@ -36,7 +37,7 @@ def _percentiles_ms(values_s):
     values = np.asarray([v for v in values_s if v is not None], dtype=np.float64) * 1000.0
     if values.size == 0:
         return None
-    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    p50, p95, p99 = (percentile(values, q) for q in (50, 95, 99))
     return {'mean': round(float(values.mean()), 3), 'p50': round(float(p50), 3),
             'p95': round(float(p95), 3), 'p99': round(float(p99), 3),
             'max': round(float(values.max()), 3), 'count': int(values.size)}

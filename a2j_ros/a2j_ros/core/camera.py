@@ -15,7 +15,7 @@ import numpy as np
 from a2j_ros.core.errors import InputError
 
 
-def _stack_last(parts, like):
+def stack_last(parts, like):
     """Stack ``parts`` on a new last axis with the array library of ``like``."""
     if isinstance(like, np.ndarray):
         return np.stack(parts, axis=-1)
@@ -114,7 +114,7 @@ class PinholeCamera:
         depth = uvd[..., 2]
         x = (uvd[..., 0] - self.cx) * depth / self.fx
         y = (uvd[..., 1] - self.cy) * depth / self.fy
-        return _stack_last([x, y, depth], uvd)
+        return stack_last([x, y, depth], uvd)
 
     def project(self, xyz):
         """Map xyz mm (..., 3) in the optical frame to full-image (u, v, depth mm).
@@ -126,7 +126,13 @@ class PinholeCamera:
         with np.errstate(divide='ignore', invalid='ignore'):
             u = xyz[..., 0] * self.fx / z + self.cx
             v = xyz[..., 1] * self.fy / z + self.cy
-        return _stack_last([u, v, z], xyz)
+        return stack_last([u, v, z], xyz)
+
+    def check_image_size(self, width, height, name='camera'):
+        """Raise InputError when this camera (size known) is not for a width x height image."""
+        if self.width and self.height and (self.width, self.height) != (width, height):
+            raise InputError(f'{name} is {self.width}x{self.height} but the depth image is '
+                             f'{width}x{height}')
 
     def to_dict(self):
         """Return a plain dict (JSON/YAML friendly)."""
@@ -143,4 +149,4 @@ class PinholeCamera:
             raise InputError(f'camera dict lacks {exc.args[0]!r}') from None
 
 
-__all__ = ['PinholeCamera']
+__all__ = ['PinholeCamera', 'stack_last']

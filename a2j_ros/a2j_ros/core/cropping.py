@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from a2j_ros.core.camera import stack_last
+from a2j_ros.core.depth_image import check_depth_image
 from a2j_ros.core.errors import InputError
 
 # Columns of a crop transform row.
@@ -37,7 +39,7 @@ def image_to_crop(uvd, params):
     parts = [(uvd[..., 0] - p[..., U_MIN]) * scale_u, (uvd[..., 1] - p[..., V_MIN]) * scale_v]
     if uvd.shape[-1] == 3:
         parts.append((uvd[..., 2] - p[..., THETA_MM]) * p[..., DEPTH_SCALE])
-    return _stack_like(parts, uvd)
+    return stack_last(parts, uvd)
 
 
 def crop_to_image(crop_uvd, params):
@@ -51,14 +53,7 @@ def crop_to_image(crop_uvd, params):
     parts = [crop_uvd[..., 0] * step_u + p[..., U_MIN], crop_uvd[..., 1] * step_v + p[..., V_MIN]]
     if crop_uvd.shape[-1] == 3:
         parts.append(crop_uvd[..., 2] / p[..., DEPTH_SCALE] + p[..., THETA_MM])
-    return _stack_like(parts, crop_uvd)
-
-
-def _stack_like(parts, like):
-    if isinstance(like, np.ndarray):
-        return np.stack(parts, axis=-1)
-    import torch  # only reached when the caller passed tensors
-    return torch.stack(parts, dim=-1)
+    return stack_last(parts, crop_uvd)
 
 
 @dataclass(frozen=True)
@@ -113,19 +108,6 @@ class CropTransform:
         return camera.unproject(self.to_image(crop_uvd))
 
 
-def _check_depth(depth):
-    """Return ``depth`` as a float32 (H, W) array; raise InputError if it is not one."""
-    if not isinstance(depth, np.ndarray):
-        raise InputError(f'depth image must be a numpy array, got {type(depth).__name__}')
-    if depth.ndim == 3 and depth.shape[2] == 1:
-        depth = depth[:, :, 0]
-    if depth.ndim != 2 or depth.shape[0] < 2 or depth.shape[1] < 2:
-        raise InputError(f'depth image must have shape (H, W), got {depth.shape}')
-    if not (np.issubdtype(depth.dtype, np.floating) or np.issubdtype(depth.dtype, np.integer)):
-        raise InputError(f'depth image must be numeric, got dtype {depth.dtype}')
-    return depth.astype(np.float32, copy=False)
-
-
 def _clamp_boxes(boxes, height, width, what):
     """Clamp (N, 4) float boxes to the image like the authors' code; reject empty ones."""
     out = boxes.copy()
@@ -172,13 +154,6 @@ def _check_size(config):
     return size
 
 
-def _check_camera_size(camera, depth):
-    if camera.width and camera.height and (camera.width, camera.height) != (depth.shape[1],
-                                                                           depth.shape[0]):
-        raise InputError(f'camera is {camera.width}x{camera.height} but the depth image is '
-                         f'{depth.shape[1]}x{depth.shape[0]}')
-
-
 def hand_boxes(centres_uvd, camera, config, image_size):
     """Return the crop transform rows (N, 7) of hand cubes around ``centres_uvd`` (N, 3).
 
@@ -216,8 +191,8 @@ def crop_hands(depth, centres_uvd, camera, config):
     the CropTransform that maps predictions back. Invalid depth (0 or NaN) and depth outside
     the centre +-``depth_thres_mm`` band become 0 after centring, like background.
     """
-    depth = _check_depth(depth)
-    _check_camera_size(camera, depth)
+    depth = check_depth_image(depth)
+    camera.check_image_size(depth.shape[1], depth.shape[0])
     params = hand_boxes(centres_uvd, camera, config, depth.shape)
     size = int(params[0, SIZE]) if len(params) else _check_size(config)
     if not len(params):
@@ -277,7 +252,7 @@ def crop_bodies(depth, boxes, config, input_scale=1e-3):
     beyond ``config.depth_max_m`` become 0 before scaling, as a sensor reports no return.
     Returns ``(crops (N, S, S) float32, CropTransform)``.
     """
-    depth = _check_depth(depth)
+    depth = check_depth_image(depth)
     params = body_boxes(boxes, config, depth.shape)
     size = int(params[0, SIZE]) if len(params) else _check_size(config)
     if not len(params):

@@ -224,24 +224,5 @@ def _check_config(config):
     AnchorGrid(config.anchor_stride, FEATURE_STRIDE)    # raises InputError on a bad stride
 
 
-def count_flops(model, input_size=None, batch_size=1):
-    """Return the FLOPs (multiply and add counted separately) of one forward + aggregation.
-
-    Uses ``torch.utils.flop_counter``; ``input_size`` defaults to ``model.config.input_size``.
-    """
-    from torch.utils.flop_counter import FlopCounterMode
-    size = int(input_size or model.config.input_size)
-    param = next(model.parameters())
-    x = torch.zeros(batch_size, 1, size, size, device=param.device, dtype=param.dtype)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model.predict(x)
-    finally:
-        model.train(was_training)
-    return int(counter.get_total_flops())
-
-
 __all__ = ['A2JNet', 'BACKBONES', 'PredictionBranch', 'ResNetTrunk', 'build_resnet',
-           'count_flops', 'flatten_head', 'trunk_channels']
+           'flatten_head', 'trunk_channels']

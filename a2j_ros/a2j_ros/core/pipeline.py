@@ -20,6 +20,7 @@ import torch
 from a2j_ros.core.camera import PinholeCamera
 from a2j_ros.core.config import CropConfig
 from a2j_ros.core.cropping import body_boxes, crop_bodies, crop_hands, hand_boxes
+from a2j_ros.core.depth_image import check_depth_image
 from a2j_ros.core.errors import CheckpointError, InputError
 from a2j_ros.core.layouts import get_layout, JointLayout
 from a2j_ros.core.roi import as_rois, clip_roi, hand_centre
@@ -251,16 +252,11 @@ class PosePipeline:
         return estimate
 
     def _check_frame(self, depth_mm, camera):
-        if not isinstance(depth_mm, np.ndarray) or depth_mm.ndim != 2 or min(depth_mm.shape) < 2:
-            raise InputError(f'depth image must be a 2-D numpy array, got '
-                             f'{getattr(depth_mm, "shape", type(depth_mm).__name__)}')
+        depth = check_depth_image(depth_mm)
         if not isinstance(camera, PinholeCamera):
             raise InputError(f'camera must be a PinholeCamera, got {type(camera).__name__}')
-        height, width = depth_mm.shape
-        if camera.width and camera.height and (camera.width, camera.height) != (width, height):
-            raise InputError(f'camera is {camera.width}x{camera.height} but the depth image is '
-                             f'{width}x{height}')
-        return depth_mm.astype(np.float32, copy=False)
+        camera.check_image_size(depth.shape[1], depth.shape[0])
+        return depth
 
     def prepare_rois(self, depth_mm, camera, rois, rejected):
         """Return the usable ``[(index, clipped ROI)]`` and their hand centres or body boxes.

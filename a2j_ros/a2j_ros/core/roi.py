@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from a2j_ros.core.errors import InputError
+from a2j_ros.core.stats import percentile
 
 CENTRE_PIXELS = 8192       # hand_centre reads about this many pixels of a larger ROI
 
@@ -56,15 +57,6 @@ def valid_mask(depth, min_mm, max_mm):
         return (depth >= min_mm) & (depth <= max_mm)
 
 
-def percentile_linear(values, q):
-    """Return ``np.percentile(values, q)`` (linear) of a 1-D array by one partition (faster)."""
-    h = q / 100.0 * (values.size - 1)
-    lo = int(math.floor(h))
-    hi = min(lo + 1, values.size - 1)
-    part = np.partition(values, sorted({lo, hi}))
-    return float(part[lo]) + (h - lo) * (float(part[hi]) - float(part[lo]))
-
-
 def full_frame_roi(height, width):
     """Return one ROI covering a width x height image, score 1."""
     return (np.array([[0, 0, int(width), int(height)]], dtype=np.int64),
@@ -91,10 +83,10 @@ def hand_centre(depth_mm, roi, band_mm=150.0, depth_offset_mm=15.0, min_mm=1.0,
     if not np.any(valid):
         return None
     values = patch[valid]
-    near = percentile_linear(values, near_percentile)
-    depth = percentile_linear(values[values <= near + band_mm], 50.0)      # the median
+    near = percentile(values, near_percentile)
+    depth = percentile(values[values <= near + band_mm], 50.0)      # the median
     return np.array([x + (w - 1) / 2.0, y + (h - 1) / 2.0, depth + depth_offset_mm])
 
 
 __all__ = ['CENTRE_PIXELS', 'as_rois', 'clip_roi', 'empty_rois', 'full_frame_roi', 'hand_centre',
-           'percentile_linear', 'valid_mask']
+           'valid_mask']

@@ -21,8 +21,10 @@ import numpy as np
 from scipy import ndimage
 
 from a2j_ros.core.camera import PinholeCamera
+from a2j_ros.core.depth_image import check_depth_image
 from a2j_ros.core.errors import InputError
-from a2j_ros.core.roi import clip_roi, empty_rois, full_frame_roi, percentile_linear, valid_mask
+from a2j_ros.core.roi import clip_roi, empty_rois, full_frame_roi, valid_mask
+from a2j_ros.core.stats import percentile
 
 ROI_SOURCES = ('topic', 'nearest', 'full_frame')
 # 8-connectivity: diagonal neighbours belong to the same blob (thin fingers stay whole).
@@ -80,22 +82,12 @@ class _Blob:
         return (self.x0, self.y0, self.mask.shape[1], self.mask.shape[0])
 
 
-def _check_depth(depth):
-    if not isinstance(depth, np.ndarray) or depth.ndim != 2 or min(depth.shape) < 2:
-        shape = getattr(depth, 'shape', None)
-        raise InputError(f'depth image must be a 2-D numpy array, got shape {shape}')
-    return depth.astype(np.float32, copy=False)
-
-
 def _check_camera(camera, depth):
     if camera is None:
         return None
     if not isinstance(camera, PinholeCamera):
         raise InputError(f'camera must be a PinholeCamera, got {type(camera).__name__}')
-    height, width = depth.shape
-    if camera.width and camera.height and (camera.width, camera.height) != (width, height):
-        raise InputError(f'camera is {camera.width}x{camera.height} but the depth image is '
-                         f'{width}x{height}')
+    camera.check_image_size(depth.shape[1], depth.shape[0])
     return camera
 
 
@@ -144,7 +136,7 @@ def _low_percentile(depth, valid, count, q, sample):
         if values.size > hi:
             part = np.partition(values, sorted({lo, hi}))
             return float(part[lo]) + (h - lo) * (float(part[hi]) - float(part[lo]))
-    return percentile_linear(depth[valid], q)
+    return percentile(depth[valid], q)
 
 
 def _refine(depth, band, labels, index, low_slice, stride):
@@ -345,7 +337,7 @@ def nearest_hand_rois(depth_mm, search=None, camera=None):
     at the blob's distal end), not the forearm that the band also holds (docs/node.md).
     """
     search = search or RoiSearch()
-    depth = _check_depth(depth_mm)
+    depth = check_depth_image(depth_mm)
     camera = _check_camera(camera, depth)
     valid = valid_mask(depth, search.min_depth_mm, search.max_depth_mm)
     stride = _stride(search.stride, depth.shape)
@@ -374,7 +366,7 @@ def largest_body_rois(depth_mm, search=None):
     the foreground pixels.
     """
     search = search or RoiSearch()
-    depth = _check_depth(depth_mm)
+    depth = check_depth_image(depth_mm)
     foreground = valid_mask(depth, search.min_depth_mm, search.max_depth_mm)
     foreground = ndimage.binary_opening(foreground, structure=np.ones((3, 3), bool))
     labels, count = ndimage.label(foreground, structure=_EIGHT)
@@ -399,7 +391,7 @@ def find_rois(depth_mm, source, mode, search=None, camera=None):
     tables and box the hand rather than hand and forearm (``nearest_hand_rois``).
     """
     if source == 'full_frame':
-        depth = _check_depth(depth_mm)
+        depth = check_depth_image(depth_mm)
         return full_frame_roi(*depth.shape)
     if source != 'nearest':
         raise InputError(f'ROI source {source!r} does not find ROIs by itself; '

@@ -72,9 +72,7 @@ class CameraInfoCache:
             raise InputError(error)
         if camera is None:
             raise InputError('no camera_info received yet on depth/camera_info')
-        if camera.width and camera.height and (camera.width, camera.height) != (width, height):
-            raise InputError(f'camera_info is for {camera.width}x{camera.height} images but the '
-                             f'depth image is {width}x{height}')
+        camera.check_image_size(width, height, name='camera_info')
         return camera
 
 
