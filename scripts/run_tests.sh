@@ -12,7 +12,8 @@ export ROS_AUTOMATIC_DISCOVERY_RANGE=${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 export MPLBACKEND=Agg
 if [ $# -eq 0 ]; then set -- a2j_ros/test tools; fi
-python -m pytest -q -p no:cacheprovider "$@"
+# -rs: the reason of every skip is printed at the end (only CUDA, launch_ros, ruff may skip)
+python -m pytest -q -p no:cacheprovider -rs "$@"
 rc=$?
 if [ $rc -eq 5 ]; then echo "run_tests: pytest collected no tests"; fi
 exit $rc
