@@ -27,8 +27,7 @@ import numpy as np
 
 def smoothing_factor(te, cutoff):
     """Return alpha = 1 / (1 + tau / te), tau = 1 / (2 pi cutoff); arrays broadcast."""
-    tau = 1.0 / (2.0 * math.pi * np.asarray(cutoff, dtype=np.float64))
-    return 1.0 / (1.0 + tau / te)
+    return 1.0 / (1.0 + 1.0 / (2.0 * math.pi * np.asarray(cutoff, dtype=np.float64) * te))
 
 
 class OneEuroFilter:
@@ -46,6 +45,7 @@ class OneEuroFilter:
         self._x = None          # previous output xhat
         self._dx = None         # previous derivative estimate dxhat (unit / s)
         self._t = None          # previous stamp (s)
+        self._all_finite = False
 
     @property
     def active(self):
@@ -58,18 +58,25 @@ class OneEuroFilter:
         if not self.active:
             self.reset()
             return x.copy()
-        finite = np.isfinite(x)
         if self._x is None or self._x.shape != x.shape:
             self._x, self._dx, self._t = x.copy(), np.zeros_like(x), float(stamp_s)
+            self._all_finite = bool(np.isfinite(x).all())
             return x.copy()
         te = float(stamp_s) - self._t
         if not te > 0.0:             # same or older stamp: no time step, keep the state
-            return np.where(finite & np.isfinite(self._x), self._x, x)
+            return np.where(np.isfinite(x) & np.isfinite(self._x), self._x, x)
+        a_d = smoothing_factor(te, self.d_cutoff)
+        if self._all_finite and np.isfinite(x).all():      # the common case, fewer passes
+            dx_hat = a_d * ((x - self._x) / te) + (1.0 - a_d) * self._dx
+            a = smoothing_factor(te, self.min_cutoff + self.beta * np.abs(dx_hat))
+            out = self._x + a * (x - self._x)
+            self._x, self._dx, self._t = out, dx_hat, float(stamp_s)
+            return out.copy()
+        finite = np.isfinite(x)
         fresh = finite & ~np.isfinite(self._x)          # first finite value of a coordinate
         known = finite & np.isfinite(self._x)
         dx = np.zeros_like(x)
         dx[known] = (x[known] - self._x[known]) / te
-        a_d = smoothing_factor(te, self.d_cutoff)
         dx_hat = np.where(known, a_d * dx + (1.0 - a_d) * self._dx, self._dx)
         cutoff = self.min_cutoff + self.beta * np.abs(dx_hat)
         a = smoothing_factor(te, cutoff)
@@ -77,6 +84,7 @@ class OneEuroFilter:
         self._x = np.where(known | fresh, out, self._x)
         self._dx = np.where(fresh, 0.0, dx_hat)
         self._t = float(stamp_s)
+        self._all_finite = bool(np.isfinite(self._x).all())
         return out
 
     @property

@@ -74,6 +74,9 @@ class TrackerSettings:
 def skeleton_centre(joints):
     """Return the mean of the finite joints (3,), NaN if none is finite."""
     joints = np.asarray(joints, dtype=np.float64).reshape(-1, 3)
+    centre = joints.mean(axis=0)
+    if np.isfinite(centre).all():
+        return centre
     finite = np.all(np.isfinite(joints), axis=1)
     return joints[finite].mean(axis=0) if finite.any() else np.full(3, np.nan)
 
