@@ -53,6 +53,9 @@ class Harness:
         from a2j_ros_msgs.msg import RegionOfInterestArray, SkeletonArray
         params.setdefault('diagnostics_period_s', 0.2)
         params.setdefault('log_throttle_s', 0.0)
+        # these tests send single frames and check each one's skeletons; tracking (on by
+        # default: a track is published from its 3rd frame) is tested in test_node_tracking.py
+        params.setdefault('tracking_enabled', False)
         self.params = params
         overrides = [Parameter('checkpoint', value=checkpoint)]
         overrides += [Parameter(k, value=v) for k, v in params.items()]

@@ -119,3 +119,30 @@ def test_skeleton_array_values_are_exact_and_nan_safe():
     assert list(sk[0].confidence) == pytest.approx(np.linspace(0, 1, 14))
     assert (sk[0].roi.x_offset, sk[0].roi.width) == (0, 5)
     assert result.joints_uvd[1, 2] == 50.0           # the result itself is not changed
+
+
+def test_track_ids_name_and_colour_the_markers_and_lost_tracks_are_deleted():
+    from a2j_ros.ros.markers import PALETTE
+    joints = [np.zeros((3, 3)) + 0.5, np.zeros((3, 3)) + 0.6]
+    reuse = {}
+    out = skeleton_markers(joints, _header(), BONES, reuse=reuse, ids=[7, 2])
+    assert [m.ns for m in out.markers] == ['a2j_7', 'a2j_7', 'a2j_2', 'a2j_2']
+    # the colour follows the id (7 % 6 = 1), not the position in the frame
+    assert out.markers[0].color.r == pytest.approx(PALETTE[1][0])
+    out = skeleton_markers(joints[:1], _header(), BONES, reuse=reuse, ids=[2],
+                           previous_ids=(7, 2))
+    assert [(m.ns, m.action) for m in out.markers] == [
+        ('a2j_2', Marker.ADD), ('a2j_2', Marker.ADD),
+        ('a2j_7', Marker.DELETE), ('a2j_7', Marker.DELETE)]
+    assert out.markers[0].color.r == pytest.approx(PALETTE[2][0])
+    assert {key[0] for key in reuse} == {2}          # track 7's markers forgotten
+
+
+def test_skeleton_id_is_the_track_id():
+    layout = get_layout('nyu_hand_14')
+    result = PoseResult(joints_xyz_mm=np.zeros((14, 3)) + 500.0,
+                        joints_uvd=np.zeros((14, 3)) + 500.0, confidence=np.ones(14),
+                        roi=(0, 0, 10, 10), score=1.0, crop_box=(0, 0, 10, 10), track_id=12)
+    untracked = PoseResult(**{**result.__dict__, 'track_id': None})
+    msg = skeleton_array([result, untracked], _header(), layout)
+    assert [s.id for s in msg.skeletons] == [12, 1]

@@ -144,3 +144,16 @@ def test_smoothing_is_applied_per_track_and_changeable():
 def test_bad_settings_are_refused(kw):
     with pytest.raises(InputError):
         TrackerSettings(**kw).check()
+
+
+def test_two_tracks_on_one_instance_keep_the_steadier_one():
+    t = tracker(gate_mm=60.0, velocity_smoothing=1.0)
+    t.update([skel(0.0), skel(100.0)], [np.ones(2)] * 2, 0.0)
+    # track 2 jumps 50 mm toward track 1 (cost 50: running cost 0.3 * 50 = 15)
+    u = t.update([skel(0.0), skel(50.0)], [np.ones(2)] * 2, 0.1)
+    assert sorted(tr.id for tr in u.assigned.values()) == [1, 2] and u.lost == []
+    # both now on one instance (10 mm apart < gate / 2): track 2 (running cost >= 10.5,
+    # track 1's <= 3) is deleted as a duplicate, its detection dropped
+    u = t.update([skel(0.0), skel(10.0)], [np.ones(2)] * 2, 0.2)
+    assert u.lost == [2] and [tr.id for tr in u.assigned.values()] == [1]
+    assert len(u.duplicates) == 1 and [tr.id for tr in t.tracks] == [1]

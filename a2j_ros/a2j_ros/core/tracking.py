@@ -11,6 +11,8 @@ predicted to the frame's stamp (constant velocity of the skeleton's centre). Pai
   consecutive hits; its joints are smoothed by its own One Euro filter (core.one_euro);
 * an unmatched detection starts a tentative track, unless it lies within the gate of a
   track matched in this frame (a second crop of the same instance: a duplicate);
+* two tracks matched in this frame whose skeletons lie within half the gate of each other
+  follow one instance: the one with the larger running association cost is deleted;
 * a tentative track that misses a frame is dropped (it never got an id the user saw);
 * a confirmed track that gets no detection for more than ``timeout_s`` of stamp time (not
   frames: dropped frames and a variable rate do not change how long a track survives) is
@@ -92,6 +94,7 @@ class Track:
         self.velocity = np.zeros(3)             # centre velocity, mm/s
         self.first_stamp = self.last_stamp = float(stamp_s)
         self.hits = 1
+        self.residual_mm = 0.0                  # running mean of its association costs
         self.confirmed = False
         self.filter = OneEuroFilter(smoothing.min_cutoff, smoothing.beta, smoothing.d_cutoff,
                                     smoothing.enabled)
@@ -103,8 +106,9 @@ class Track:
         shift = self.velocity * dt
         return self.joints + shift, self.centre + shift
 
-    def update(self, joints, confidence, stamp_s, velocity_weight):
-        """Take a detection: new joints, centre velocity, smoothed joints."""
+    def update(self, joints, confidence, stamp_s, velocity_weight, cost_mm=0.0):
+        """Take a detection (``cost_mm`` off the prediction): joints, velocity, smoothing."""
+        self.residual_mm = 0.7 * self.residual_mm + 0.3 * float(cost_mm)
         joints = np.asarray(joints, dtype=np.float64)
         centre = skeleton_centre(joints)
         dt = float(stamp_s) - self.last_stamp
@@ -196,6 +200,36 @@ class Tracker:
         self._last_stamp = None
         return lost
 
+    def _merge_duplicates(self, updated, out):
+        """Delete tracks that now follow the same instance as another; return lost ids.
+
+        Two tracks updated in this frame whose joints lie within half the gate (mean joint
+        distance) follow one instance (two crops converged on one hand). The one that
+        followed it worse (larger running association cost; on a tie the younger) goes.
+        """
+        if len(updated) < 2:
+            return []
+        cost = association_cost([t.joints for t in updated], [t.joints for t in updated])
+        gone = set()
+        limit = 0.5 * self.settings.gate_mm
+        for i, j in zip(*np.nonzero(np.triu(cost <= limit, k=1))):
+            a, b = updated[i], updated[j]
+            if a.id in gone or b.id in gone:
+                continue
+            worse = max((a, b), key=lambda t: (round(t.residual_mm, 6), t.id))
+            gone.add(worse.id)
+        if not gone:
+            return []
+        for key in [k for k, t in out.assigned.items() if t.id in gone]:
+            out.duplicates.append(key)
+            del out.assigned[key]
+        for key in [k for k, t in out.tentative.items() if t.id in gone]:
+            out.duplicates.append(key)
+            del out.tentative[key]
+        lost = [t.id for t in self.tracks if t.id in gone and t.confirmed]
+        self.tracks = [t for t in self.tracks if t.id not in gone]
+        return lost
+
     def expire(self, stamp_s):
         """Delete the tracks whose timeout has passed at ``stamp_s``; return the lost ids."""
         stamp_s = float(stamp_s)
@@ -238,7 +272,7 @@ class Tracker:
         for r, c in matches:
             track = predicted[c][0]
             track.update(detections[usable[r]], confidences[usable[r]], stamp_s,
-                         s.velocity_smoothing)
+                         s.velocity_smoothing, cost[r, c])
             track.confirmed = track.confirmed or track.hits >= s.min_hits
             (out.assigned if track.confirmed else out.tentative)[usable[r]] = track
         matched_cols = [c for _, c in matches]
@@ -246,6 +280,7 @@ class Tracker:
             track = predicted[c][0]
             if not track.confirmed and stamp_s > track.last_stamp:
                 self.tracks.remove(track)
+        out.lost += self._merge_duplicates([predicted[c][0] for _, c in matches], out)
         for r in new_rows:
             if matched_cols and np.min(cost[r, matched_cols]) <= s.gate_mm:
                 out.duplicates.append(usable[r])

@@ -1,9 +1,10 @@
 """Skeletons -> visualization_msgs/MarkerArray for RViz.
 
-Per instance ``i`` one namespace ``<ns_prefix><i>`` with two markers: id 0 a SPHERE_LIST of
-the joints, id 1 a LINE_LIST of the layout's bones. Every marker carries a lifetime, so a
-node that stops publishing leaves no stale skeleton behind. When fewer instances are seen
-than last time the vanished namespaces are DELETEd; when none is seen the array is a single
+Per instance one namespace ``<ns_prefix><track id>`` (untracked: ``<ns_prefix><index>``),
+coloured by it, with two markers: id 0 a SPHERE_LIST of the joints, id 1 a LINE_LIST of the
+layout's bones. Every marker carries a lifetime, so a
+node that stops publishing leaves no stale skeleton behind. The namespaces of tracks (or
+instances) drawn last time and not now are DELETEd; when none is seen the array is a single
 DELETEALL. Joints with a non-finite position (2D layouts without depth) are left out.
 """
 from dataclasses import dataclass
@@ -106,11 +107,15 @@ def _reused(reuse, key, header, pts, build):
     return marker
 
 
-def skeleton_markers(joints_m, header, bones, options=None, previous_count=0, reuse=None):
+def skeleton_markers(joints_m, header, bones, options=None, previous_count=0, reuse=None,
+                     ids=None, previous_ids=()):
     """Return a MarkerArray drawing ``joints_m``: a list of (K, 3) arrays in metres.
 
-    ``bones`` are the layout's (parent, child) index pairs; ``previous_count`` the number of
-    instances drawn last time (their namespaces beyond the new count are deleted).
+    ``bones`` are the layout's (parent, child) index pairs. Namespaces: with ``ids`` (track
+    ids, one per skeleton) ``<ns_prefix><id>`` coloured by the id, so a hand keeps its colour
+    while tracked, and the namespaces of ``previous_ids`` not drawn now (a lost track) are
+    DELETEd; without, ``<ns_prefix><index>`` and the namespaces from ``len(joints_m)`` to
+    ``previous_count`` are DELETEd.
     ``reuse``: a dict the caller keeps between calls; the ADD markers are then built once
     and only their header and points change, so each call overwrites the markers the last
     call returned (publish them before the next call, as the pose node does).
@@ -121,26 +126,34 @@ def skeleton_markers(joints_m, header, bones, options=None, previous_count=0, re
     if not joints_m:
         out.markers = [Marker(header=header, action=Marker.DELETEALL)]
         return out
+    keys = list(range(len(joints_m))) if ids is None else [int(i) for i in ids]
+    if ids is None:
+        gone = range(len(joints_m), previous_count)
+    else:
+        gone = sorted(set(int(i) for i in previous_ids) - set(keys))
+        if reuse is not None:           # forget the markers of ids not drawn now
+            for key in [k for k in reuse if k[0] not in keys]:
+                del reuse[key]
     pairs = _bone_index(bones)
     markers = []
-    for i, joints in enumerate(joints_m):
+    for key, joints in zip(keys, joints_m):
         joints = np.asarray(joints, dtype=np.float64)
         finite = np.all(np.isfinite(joints), axis=1)
-        ns, joint_color, bone_color, lifetime = _style(i, options)
+        ns, joint_color, bone_color, lifetime = _style(key, options)
         drawn = pairs[finite[pairs[:, 0]] & finite[pairs[:, 1]]].reshape(-1).tolist()
         # one Point per joint, shared by the sphere list and the bone lines (read-only)
         pts = points(joints)
         spheres = pts if finite.all() else [pts[k] for k in np.flatnonzero(finite).tolist()]
         lines = [pts[k] for k in drawn]
-        markers.append(_reused(reuse, (i, 0, options), header, spheres, lambda: _marker(
+        markers.append(_reused(reuse, (key, 0, options), header, spheres, lambda: _marker(
             header, ns, 0, Marker.SPHERE_LIST, float(options.joint_scale), joint_color,
             lifetime, spheres)))
-        markers.append(_reused(reuse, (i, 1, options), header, lines, lambda: _marker(
+        markers.append(_reused(reuse, (key, 1, options), header, lines, lambda: _marker(
             header, ns, 1, Marker.LINE_LIST, float(options.bone_width), bone_color, lifetime,
             lines)))
-    for i in range(len(joints_m), previous_count):
+    for key in gone:
         for marker_id in (0, 1):
-            markers.append(Marker(header=header, ns=f'{options.ns_prefix}{i}', id=marker_id,
+            markers.append(Marker(header=header, ns=f'{options.ns_prefix}{key}', id=marker_id,
                                   action=Marker.DELETE))
     out.markers = markers
     return out

@@ -42,6 +42,8 @@ def skeleton_array(results, header, layout):
 
     ``header`` is the depth image's (same stamp and optical frame); ``layout`` the
     core.layouts JointLayout. ``Skeleton.roi`` is the crop fed to the network.
+    ``Skeleton.id`` is the result's track id (core.tracking: stable while the instance is
+    seen, never reused), or its index in the frame when the result is untracked.
     """
     from sensor_msgs.msg import RegionOfInterest
 
@@ -57,7 +59,8 @@ def skeleton_array(results, header, layout):
         x, y, w, h = (max(int(v), 0) for v in result.crop_box)
         confidence = np.asarray(result.confidence, dtype=np.float32).reshape(-1)
         skeletons.append(Skeleton(
-            id=i, layout=layout.name, joint_names=names, score=float(result.score),
+            id=i if getattr(result, 'track_id', None) is None else int(result.track_id),
+            layout=layout.name, joint_names=names, score=float(result.score),
             joints=points(xyz), joints_uvd=points(uvd),
             confidence=array.array('f', confidence.tobytes()),
             roi=RegionOfInterest(x_offset=x, y_offset=y, width=w, height=h, **roi_kw), **kw))

@@ -78,6 +78,40 @@ PARAMETERS = (
     P('max_instances', 1, 'most hands/bodies per frame of the detector-free sources (nearest, '
       'full_frame); 0 = no cap. Detector ROIs (roi_source topic) are all used',
       low=0, high=1000, runtime=True),
+    P('tracking_enabled', True, 'follow each hand/body over time: Skeleton.id is a track id '
+      '(stable while seen, never reused), crops follow the tracks, joints are smoothed; '
+      'false = every frame alone, Skeleton.id = index in the frame', runtime=True),
+    P('track_gate_m', 0.0, "largest mean joint distance (m) between a skeleton and a track's "
+      "prediction for them to match; 0 = the mode's default (hand 0.08, body 0.25)",
+      low=0.0, high=10.0, runtime=True),
+    P('track_min_hits', 3, 'consecutive frames a new track needs before it is published',
+      low=1, high=1000, runtime=True),
+    P('track_timeout_s', 0.5, 'stamp time without a match after which a track is deleted '
+      '(its markers removed; the instance gets a new id if seen again)', low=0.001,
+      high=3600.0, runtime=True),
+    P('track_min_confidence', 0.0, 'skeletons with a lower mean joint confidence neither '
+      'start nor update a track, and a track below it is not followed', low=0.0, high=1.0,
+      runtime=True),
+    P('follow_enabled', True, 'centre the next crop on a confident track (constant-velocity '
+      'prediction) instead of the ROI; the ROIs still add new instances and re-anchor a '
+      'track that drifts', runtime=True),
+    P('refine_iterations', 0, 'extra network passes, each crop centred on the previous '
+      "pass's joints (for loose detector boxes; each costs one more network run)",
+      low=0, high=3, runtime=True),
+    P('smoothing_enabled', True, 'One Euro filter on each tracked joint coordinate, driven by '
+      'the header stamps', runtime=True),
+    P('smoothing_min_cutoff', 1.0, 'One Euro min_cutoff (Hz): lower = smoother when still; '
+      '0 = smoothing off', low=0.0, high=1000.0, runtime=True),
+    P('smoothing_beta', 0.05, 'One Euro beta (1/(mm/s) x Hz): higher = less lag when moving',
+      low=0.0, high=1000.0, runtime=True),
+    P('smoothing_d_cutoff', 1.0, 'One Euro d_cutoff (Hz) of the speed estimate',
+      low=0.001, high=1000.0, runtime=True),
+    P('skeletons_raw_enabled', False, 'also publish skeletons_raw: the unsmoothed skeletons '
+      'of every crop (track id where known)'),
+    P('tf_enabled', False, 'publish each tracked joint on /tf as <tf_prefix><track id>/<joint '
+      'name>, child of the depth optical frame (needs tf2_msgs)'),
+    P('tf_prefix', 'a2j_', 'prefix of the joint TF frames (the launch files use a2j_hand_ or '
+      'a2j_body_)'),
     P('markers_enabled', True, 'publish visualization_msgs/MarkerArray on markers',
       runtime=True),
     P('marker_joint_scale', 0.012, 'joint sphere diameter (m)', low=1e-4, high=10.0,
@@ -134,6 +168,20 @@ class NodeSettings:
     centre_depth_offset_m: float
     body_input_scale: float
     max_instances: int
+    tracking_enabled: bool
+    track_gate_m: float
+    track_min_hits: int
+    track_timeout_s: float
+    track_min_confidence: float
+    follow_enabled: bool
+    refine_iterations: int
+    smoothing_enabled: bool
+    smoothing_min_cutoff: float
+    smoothing_beta: float
+    smoothing_d_cutoff: float
+    skeletons_raw_enabled: bool
+    tf_enabled: bool
+    tf_prefix: str
     markers_enabled: bool
     marker_joint_scale: float
     marker_bone_width: float

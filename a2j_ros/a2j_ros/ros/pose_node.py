@@ -43,6 +43,7 @@ from a2j_ros.ros.node_params import (
     parameter_values,
     read_settings,
 )
+from a2j_ros.ros.node_tracking import make_tracker, update_tracker
 from a2j_ros.ros.qos_adapt import AdaptiveSubscription, REFRESH_PERIOD_S
 
 NODE_NAME = 'pose_node'
@@ -83,7 +84,7 @@ class PoseNode(LifecycleNode):
         self._parameter_errors = declare_parameters(self)
         self.stats = NodeStats()
         self.settings = self._pending = None
-        self.pipeline = None
+        self.pipeline = self.tracker = None
         self.checkpoint_path = ''
         self.cameras = CameraInfoCache()
         self.configure_error = ''
@@ -126,6 +127,7 @@ class PoseNode(LifecycleNode):
         self.settings, self._pending, self.configure_error = settings, None, ''
         self._parameter_errors = {}
         self._roi_search = roi_search(settings)
+        self.tracker = make_tracker(self.pipeline, settings)
         self.cameras = CameraInfoCache(warn=log.warning)
         self._outputs = PoseOutputs(self)
         info = AdaptiveSubscription(self, CameraInfo, 'depth/camera_info', self.cameras.update,
@@ -191,7 +193,7 @@ class PoseNode(LifecycleNode):
         self._configured_entities = []
         if self._outputs is not None:
             self._outputs.destroy()
-        self._outputs = self.pipeline = self.settings = self._pending = None
+        self._outputs = self.pipeline = self.tracker = self.settings = self._pending = None
 
     def _stop_inputs(self):
         if self._inputs is not None:
@@ -234,6 +236,7 @@ class PoseNode(LifecycleNode):
         p = self.pipeline
         p.min_depth_mm, p.max_depth_mm = s.depth_min_mm, s.depth_max_mm
         p.centre_depth_offset_mm, p.input_scale = s.centre_depth_offset_mm, s.body_input_scale
+        update_tracker(self.tracker, s)
 
     # -- callbacks -----------------------------------------------------------------------
     def _on_frame(self, depth_msg, roi_msg):
@@ -293,8 +296,10 @@ class PoseNode(LifecycleNode):
         if roi_msg is not None and len(rois) == 0:
             self._warn('bad_rois', 'empty ROI list: nothing to estimate in this frame')
         found = time.perf_counter()
+        stamp = depth_msg.header.stamp
         try:
-            estimate = pipeline.estimate_frame(depth, camera, rois, scores)
+            estimate = self.tracker.process(depth, camera, stamp.sec + 1e-9 * stamp.nanosec,
+                                            rois, scores)
         except InputError as exc:
             self._warn('bad_image', str(exc))
             return
@@ -309,6 +314,7 @@ class PoseNode(LifecycleNode):
         published = time.perf_counter()
         stages = dict(estimate.timings_ms)
         stages.pop('total', None)
+        track_cpu = stages.pop('track_cpu', None)
         stages.update(convert=(converted - start) * 1e3, roi=(found - converted) * 1e3,
                       publish=(published - estimated) * 1e3)
         stamp_ns = int(header.stamp.sec) * 10**9 + int(header.stamp.nanosec)
@@ -321,6 +327,8 @@ class PoseNode(LifecycleNode):
         stages['total'] = (end - start) * 1e3
         stages['other'] = max(stages['total'] - sum(v for k, v in stages.items()
                                                     if k != 'total'), 0.0)
+        if track_cpu is not None:
+            stages['track_cpu'] = track_cpu     # this thread's CPU time in 'track'
         self.last_stages_ms = stages
 
     def _publish_diagnostics(self):
