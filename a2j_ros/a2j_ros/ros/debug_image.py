@@ -12,20 +12,31 @@ ROI_COLOR = (255, 255, 0)
 CROP_COLOR = (0, 255, 255)
 BONE_COLOR = (255, 255, 255)
 JOINT_COLOR = (255, 0, 255)
-# depth colour map control points (t = 0 near .. 1 far) -> RGB
+# depth colour map control points (t = 0 near .. 1 far) -> RGB; _LUT[1..255] samples them
 _STOPS = np.array([0.0, 0.33, 0.66, 1.0])
 _RGB = np.array([(230, 30, 30), (240, 220, 40), (40, 190, 70), (40, 70, 220)], np.float32)
 
 
+_LUT = np.stack([np.interp(np.linspace(0.0, 1.0, 256), _STOPS, _RGB[:, c])
+                 for c in range(3)], axis=1).round().astype(np.uint8)
+_LUT[0] = 0                                   # index 0: invalid depth, black
+
+
 def colorize_depth(depth_mm, near_mm, far_mm):
-    """Return (H, W, 3) uint8: depth in near..far mapped red -> blue; invalid (<= 0) black."""
+    """Return (H, W, 3) uint8: depth in near..far mapped red -> blue; invalid (<= 0) black.
+
+    The map is a 255-entry table (index 1 near .. 255 far); index 0 is invalid depth.
+    """
     depth = np.asarray(depth_mm, np.float32)
     span = max(float(far_mm) - float(near_mm), 1e-6)
-    t = np.clip((depth - float(near_mm)) / span, 0.0, 1.0).reshape(-1)
-    rgb = np.stack([np.interp(t, _STOPS, _RGB[:, c]) for c in range(3)], axis=1)
-    rgb = rgb.reshape(depth.shape + (3,)).astype(np.uint8)
-    rgb[~(depth > 0)] = 0
-    return rgb
+    scaled = (depth - np.float32(near_mm)) * np.float32(254.0 / span)
+    valid = depth > 0                         # False for NaN too
+    scaled[~valid] = 0.0
+    np.clip(scaled, 0.0, 254.0, out=scaled)
+    index = scaled.astype(np.uint8)
+    index += 1
+    index[~valid] = 0
+    return _LUT[index]
 
 
 def draw_box(image, box, color):

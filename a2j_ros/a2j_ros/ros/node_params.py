@@ -128,7 +128,8 @@ PARAMETERS = (
     P('depth_qos_reliability', 'auto', 'depth image subscription reliability: auto (reliable '
       'when every publisher found is reliable, else best effort; re-checked when publishers '
       'appear), reliable or best_effort', QOS_RELIABILITY),
-    P('depth_qos_depth', 2, 'depth image subscription history depth (KEEP_LAST)',
+    P('depth_qos_depth', 10, 'depth image subscription history depth (KEEP_LAST); frames the '
+      'executor has not taken yet wait here (the worker keeps only the newest)',
       low=1, high=1000),
     P('roi_qos_reliability', 'auto', 'rois subscription reliability (as depth)',
       QOS_RELIABILITY),
