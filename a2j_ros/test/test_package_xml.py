@@ -13,13 +13,13 @@ KEYS = {
     'visualization_msgs': 'visualization_msgs', 'diagnostic_msgs': 'diagnostic_msgs',
     'rosgraph_msgs': 'rosgraph_msgs', 'a2j_ros_msgs': 'a2j_ros_msgs',
     'ament_index_python': 'ament_index_python', 'launch': 'launch', 'launch_ros': 'launch_ros',
-    'message_filters': 'message_filters', 'vision_msgs': 'vision_msgs',
+    'message_filters': 'message_filters', 'vision_msgs': 'vision_msgs', 'tf2_msgs': 'tf2_msgs',
     'numpy': 'python3-numpy', 'scipy': 'python3-scipy', 'h5py': 'python3-h5py',
     'yaml': 'python3-yaml', 'tqdm': 'python3-tqdm', 'matplotlib': 'python3-matplotlib',
     'PIL': 'python3-pil', 'torch': 'python3-torch', 'torchvision': 'python3-torchvision',
     'rosbags': 'python3-rosbags-pip', 'onnxruntime': 'python3-onnxruntime-pip', 'onnx': None,
 }
-OPTIONAL = {'message_filters', 'vision_msgs'}
+OPTIONAL = {'message_filters', 'vision_msgs', 'tf2_msgs'}
 
 
 def imported_modules():
