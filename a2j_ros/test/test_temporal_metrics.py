@@ -77,3 +77,14 @@ def test_lag_of_a_delayed_output():
 def test_far_predictions_are_misses_and_false_positives():
     m = temporal_metrics([0.0], [one(1000.0)], [[1]], [one(0.0)], [[1]], match_mm=100.0)
     assert m['misses'] == 1 and m['false_positives'] == 1 and m['mean_error_mm'] is None
+
+
+def test_plot_draws_each_ground_truth_track(tmp_path):
+    from a2j_ros.core.temporal_metrics import plot_temporal
+    a, b = one(0.0), one(500.0)
+    both = np.concatenate([a, b])
+    m = temporal_metrics([0.0, 0.1, 0.2], [both] * 3, [[1, 2]] * 3, [both] * 3, [[7, 8]] * 3)
+    assert sorted(m['series']) == [7, 8]
+    np.testing.assert_array_equal(m['series'][8]['ids'], [2, 2, 2])
+    path = plot_temporal(m, tmp_path / 'temporal.png')
+    assert (tmp_path / 'temporal.png').read_bytes()[:4] == b'\x89PNG' and path.endswith('.png')

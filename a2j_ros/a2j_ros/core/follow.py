@@ -7,11 +7,12 @@ centred on its constant-velocity prediction to the frame's stamp: hands the mean
 predicted joints (the centre the network was trained with), bodies the box of the
 predicted joints grown by ``body_pad_mm``. The ROI source still runs every frame:
 
-* a ROI that contains no followed track's predicted centre is a new instance (its crop
+* a ROI that contains no followed track's predicted centre (hands: and whose centre lies
+  more than ``cover_mm`` from every followed track's, in 3D) is a new instance (its crop
   comes from the ROI, as without tracking);
-* a ROI that contains exactly one followed track re-anchors it when the ROI's centre lies
+* a ROI that covers exactly one followed track re-anchors it when the ROI's centre lies
   more than ``reanchor_mm`` from the prediction (the track drifted off the hand);
-* a ROI that contains several followed tracks (two hands merged into one blob as they
+* a ROI that covers several followed tracks (two hands merged into one blob as they
   cross) is not used: the tracks keep their own crops.
 
 ROS-free: numpy and the core.
@@ -32,6 +33,7 @@ class FollowSettings:
     reanchor_mm: float = 50.0       # ROI centre this far from the prediction: re-anchor
     refine_iterations: int = 0      # extra passes centred on the previous pass's joints
     body_pad_mm: float = 120.0      # body box = predicted joints' extent + this, each side
+    cover_mm: float = 100.0         # hands: a ROI centre this near a track is that track's
     min_valid_fraction: float = 0.05    # of the crop's pixels within the hand band
 
     def check(self):
@@ -141,8 +143,12 @@ def plan_crops(followed, roi_kept, roi_anchors, roi_scores, mode, camera, depth_
     fx = abs(camera.fx)
     for (index, roi), anchor in zip(roi_kept, roi_anchors):
         x, y, w, h = roi
+        near = (camera.unproject(np.asarray(anchor, dtype=np.float64))
+                if mode == 'hand' else None)
         inside = [tid for tid, (u, v) in centres_uv.items()
-                  if x <= u <= x + w and y <= v <= y + h]
+                  if (x <= u <= x + w and y <= v <= y + h)
+                  or (near is not None and np.linalg.norm(near - followed[tid][2])
+                      <= settings.cover_mm)]
         if len(inside) == 0:
             plan.add(anchor, roi, roi_scores[index], ('roi', index))
         elif len(inside) == 1:

@@ -53,7 +53,7 @@ class TrackedFrame:
     rejected: list = field(default_factory=list)    # RejectedRoi (ROI index, reason)
     lost_ids: list = field(default_factory=list)    # track ids deleted in this frame
     sources: list = field(default_factory=list)     # per raw result: ('track', id)/('roi', i)
-    timings_ms: dict = field(default_factory=dict)  # pipeline stages, track(_cpu), total
+    timings_ms: dict = field(default_factory=dict)  # pipeline stages, 'track', 'total'
 
 
 class PoseTracker:
@@ -93,7 +93,7 @@ class PoseTracker:
         lost = self.tracker.expire(stamp_s)
         rejected = []
         kept, roi_anchors = pipeline.prepare_rois(depth_mm, camera, rois, rejected)
-        t_rois, cpu_rois = time.perf_counter(), time.thread_time()
+        t_rois = time.perf_counter()
         depth = np.asarray(depth_mm, dtype=np.float32)
         predicted = self.tracker.predicted(stamp_s)
         followed = (followed_anchors(predicted, camera, depth, pipeline.mode,
@@ -104,11 +104,11 @@ class PoseTracker:
                       else np.asarray(scores, dtype=np.float64).reshape(-1))
         plan = plan_crops(followed, kept, roi_anchors, roi_scores, pipeline.mode, camera,
                           depth, s.follow)
-        t_plan, cpu_plan = time.perf_counter(), time.thread_time()
+        t_plan = time.perf_counter()
         estimate, sources = self._estimate(depth, camera, plan, rejected)
         for _ in range(int(s.follow.refine_iterations)):
             estimate, sources = self._refine(depth, camera, estimate, sources, rejected)
-        t_net, cpu_net = time.perf_counter(), time.thread_time()
+        t_net = time.perf_counter()
         update = self.tracker.update([r.joints_xyz_mm for r in estimate.results],
                                      [r.confidence for r in estimate.results], stamp_s)
         raw, results = [], []
@@ -121,12 +121,10 @@ class PoseTracker:
             results.append(replace(estimate.results[index], joints_xyz_mm=smoothed,
                                    joints_uvd=uvd, track_id=track.id))
         results.sort(key=lambda r: r.track_id)
-        end, cpu_end = time.perf_counter(), time.thread_time()
+        end = time.perf_counter()
         timings = {k: v for k, v in estimate.timings_ms.items() if k != 'total'}
         timings['prepare'] = timings.get('prepare', 0.0) + (t_rois - start) * 1e3
         timings['track'] = ((t_plan - t_rois) + (end - t_net)) * 1e3
-        # the same as this thread's CPU time: what tracking costs on a loaded machine
-        timings['track_cpu'] = ((cpu_plan - cpu_rois) + (cpu_end - cpu_net)) * 1e3
         timings['total'] = (end - start) * 1e3
         return TrackedFrame(results=results, raw=raw, rejected=sorted(rejected,
                             key=lambda r: r.index), lost_ids=lost + update.lost,

@@ -26,6 +26,9 @@ track:
   track that outlives its timeout shows here).
 * MOTA = 1 - (misses + false positives + switches) / ground-truth instances.
 
+``series`` (not for JSON: numpy arrays) holds per ground-truth track the error and the
+matched predicted id of every frame, for ``plot_temporal``.
+
 ROS-free: numpy and scipy.
 """
 import numpy as np
@@ -88,7 +91,7 @@ def temporal_metrics(stamps_s, pred_xyz, pred_ids, gt_xyz, gt_ids, match_mm=100.
     tracks = {}                 # gt id -> per-frame (pred joints or None, gt joints or None)
     last_id, was_matched, unmatched_gap = {}, {}, {}
     switches = fragmentations = misses = false_pos = gt_total = matches_n = 0
-    ids_per_gt, reentries, seen_at = {}, [], {}
+    ids_per_gt, reentries, seen_at, switch_events = {}, [], {}, []
     absent_since = {}
     for i in range(n):
         gxyz = np.asarray(gt_xyz[i], dtype=np.float64)
@@ -114,7 +117,7 @@ def temporal_metrics(stamps_s, pred_xyz, pred_ids, gt_xyz, gt_ids, match_mm=100.
                 was_matched.pop(gid, None)
                 unmatched_gap.pop(gid, None)
         for g, gid in enumerate(gids):
-            series = tracks.setdefault(gid, [[None] * n, [None] * n])
+            series = tracks.setdefault(gid, [[None] * n, [None] * n, [None] * n])
             series[1][i] = gxyz[g]
             if g not in by_gt:
                 if was_matched.get(gid):
@@ -123,11 +126,15 @@ def temporal_metrics(stamps_s, pred_xyz, pred_ids, gt_xyz, gt_ids, match_mm=100.
             p = by_gt[g]
             series[0][i] = pxyz[p]
             pid = pids[p] if pids is not None else None
+            series[2][i] = pid
             if pid is not None:
                 if pid not in ids_per_gt.setdefault(gid, []):
                     ids_per_gt[gid].append(pid)
                 if gid in last_id and last_id[gid] != pid:
                     switches += 1
+                    switch_events.append({'stamp_s': round(float(stamps[i]), 4),
+                                          'gt_track': gid, 'id_before': last_id[gid],
+                                          'id_after': pid})
                 if gid in absent_since:
                     left_at, old = absent_since.pop(gid)
                     reentries.append({'gt_track': gid, 'absent_s': round(stamps[i] - left_at, 4),
@@ -138,7 +145,8 @@ def temporal_metrics(stamps_s, pred_xyz, pred_ids, gt_xyz, gt_ids, match_mm=100.
                 fragmentations += 1
             was_matched[gid] = True
     per_track, jitters, gt_jitters, jumps, errors, lags = {}, [], [], 0, [], []
-    for gid, (pred, gt) in sorted(tracks.items()):
+    series_out = {}
+    for gid, (pred, gt, ids) in sorted(tracks.items()):
         j, gj, e = [], [], []
         track_jumps = 0
         for i in range(n):
@@ -154,6 +162,12 @@ def temporal_metrics(stamps_s, pred_xyz, pred_ids, gt_xyz, gt_ids, match_mm=100.
                         - np.nanmean(gt[i], axis=0) + np.nanmean(gt[i - 1], axis=0))
                 track_jumps += int(np.linalg.norm(step) > jump_mm)
         lag = _lag(stamps, pred, gt, max_lag_frames)
+        series_out[gid] = {
+            'stamps_s': stamps,
+            'error_mm': np.array([np.nan if pred[i] is None else _joint_mean_norm(pred[i] - gt[i])
+                                  for i in range(n)]),
+            'present': np.array([gt[i] is not None for i in range(n)]),
+            'ids': np.array([np.nan if ids[i] is None else ids[i] for i in range(n)])}
         per_track[gid] = {'frames_matched': len(e),
                           'mean_error_mm': _round(np.nanmean(e) if e else None),
                           'jitter_mm': _round(np.nanmean(j) if j else None),
@@ -175,14 +189,41 @@ def temporal_metrics(stamps_s, pred_xyz, pred_ids, gt_xyz, gt_ids, match_mm=100.
         'gt_jitter_mm': _round(np.nanmean(gt_jitters) if gt_jitters else None),
         'centre_jumps': jumps,
         'lag_ms': _round(np.mean(lags) * 1e3 if lags else None),
-        'id_switches': switches, 'fragmentations': fragmentations,
+        'id_switches': switches, 'switch_events': switch_events,
+        'fragmentations': fragmentations,
         'misses': misses, 'false_positives': false_pos, 'gt_instances': gt_total,
         'matches': matches_n,
         'mota': _round(1.0 - (misses + false_pos + switches) / gt_total if gt_total else None,
                        4),
         'predicted_ids': sorted(seen_at),
         'max_track_gap_s': _round(max(gaps) if gaps else 0.0, 4),
-        'reentries': reentries, 'per_track': per_track}
+        'reentries': reentries, 'per_track': per_track, 'series': series_out}
+
+
+def plot_temporal(metrics, path, title=''):
+    """Draw the error and the matched track id of each ground-truth track over time (PNG)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(8.0, 5.0), dpi=100)
+    FigureCanvasAgg(fig)
+    top, bottom = fig.add_subplot(2, 1, 1), fig.add_subplot(2, 1, 2, sharex=None)
+    for gid, series in sorted(metrics['series'].items()):
+        t = series['stamps_s'] - series['stamps_s'][0]
+        line, = top.plot(t, series['error_mm'], linewidth=1, label=f'ground-truth track {gid}')
+        bottom.plot(t, np.where(series['present'], series['ids'], np.nan), '.', markersize=3,
+                    color=line.get_color())
+    top.set_ylabel('mean joint error (mm)')
+    top.grid(True, alpha=0.3)
+    top.legend(loc='upper right', fontsize=8)
+    top.set_title(title or (f"jitter {metrics['jitter_mm']} mm, centre jumps "
+                            f"{metrics['centre_jumps']}, id switches {metrics['id_switches']}, "
+                            f"lag {metrics['lag_ms']} ms"))
+    bottom.set_xlabel('time (s)')
+    bottom.set_ylabel('track id matched')
+    bottom.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(str(path))
+    return str(path)
 
 
 def _round(value, digits=3):
@@ -191,4 +232,4 @@ def _round(value, digits=3):
     return round(float(value), digits)
 
 
-__all__ = ['match_frame', 'temporal_metrics']
+__all__ = ['match_frame', 'plot_temporal', 'temporal_metrics']

@@ -314,7 +314,6 @@ class PoseNode(LifecycleNode):
         published = time.perf_counter()
         stages = dict(estimate.timings_ms)
         stages.pop('total', None)
-        track_cpu = stages.pop('track_cpu', None)
         stages.update(convert=(converted - start) * 1e3, roi=(found - converted) * 1e3,
                       publish=(published - estimated) * 1e3)
         stamp_ns = int(header.stamp.sec) * 10**9 + int(header.stamp.nanosec)
@@ -327,8 +326,6 @@ class PoseNode(LifecycleNode):
         stages['total'] = (end - start) * 1e3
         stages['other'] = max(stages['total'] - sum(v for k, v in stages.items()
                                                     if k != 'total'), 0.0)
-        if track_cpu is not None:
-            stages['track_cpu'] = track_cpu     # this thread's CPU time in 'track'
         self.last_stages_ms = stages
 
     def _publish_diagnostics(self):
