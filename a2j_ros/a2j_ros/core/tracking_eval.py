@@ -73,7 +73,8 @@ def render(sequence, frames, encoding, drop, seed):
     return seq, out
 
 
-def run(pipeline, seq, frames, tracking, roi_source, refine, follow, max_instances):
+def run(pipeline, seq, frames, tracking, roi_source, refine, follow, max_instances,
+        smoothing=None):
     """Run the frames through a PoseTracker; return (per-frame outputs, track ms per frame)."""
     from a2j_ros.core.pose_tracker import PoseTracker, TrackingSettings
     from a2j_ros.core.roi_search import find_rois, RoiSearch
@@ -84,6 +85,10 @@ def run(pipeline, seq, frames, tracking, roi_source, refine, follow, max_instanc
     settings.enabled = tracking
     settings.follow.refine_iterations = refine
     settings.follow.enabled = follow
+    if smoothing:
+        for key, value in smoothing.items():
+            if value is not None:
+                setattr(settings.tracker.smoothing, key, value)
     tracker = PoseTracker(pipeline, settings)
     outputs, track_ms = [], []
     for stamp, depth, _, boxes in frames:
@@ -187,6 +192,8 @@ def build_parser():
     parser.add_argument('--roi-source', choices=('nearest', 'truth'), default='nearest')
     parser.add_argument('--refine', type=int, default=0, help='refine_iterations')
     parser.add_argument('--no-follow', action='store_true', help='crops from the ROIs only')
+    parser.add_argument('--min-cutoff', type=float, default=None, help='One Euro min_cutoff')
+    parser.add_argument('--beta', type=float, default=None, help='One Euro beta')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--json', default=None, help='write both runs here')
@@ -216,7 +223,9 @@ def main(argv=None):
             start = time.perf_counter()
             outputs, track_ms, settings = run(pipeline, seq, frames, tracking,
                                               args.roi_source, args.refine,
-                                              not args.no_follow, len(seq.instances))
+                                              not args.no_follow, len(seq.instances),
+                                              {'min_cutoff': args.min_cutoff,
+                                               'beta': args.beta})
             runs[name] = figures(seq, frames, outputs, track_ms, settings, args.drop > 0)
             runs[name]['wall_s'] = round(time.perf_counter() - start, 2)
     except A2JError as exc:

@@ -102,7 +102,8 @@ PARAMETERS = (
       'the header stamps', runtime=True),
     P('smoothing_min_cutoff', 1.0, 'One Euro min_cutoff (Hz): lower = smoother when still; '
       '0 = smoothing off', low=0.0, high=1000.0, runtime=True),
-    P('smoothing_beta', 0.05, 'One Euro beta (1/(mm/s) x Hz): higher = less lag when moving',
+    P('smoothing_beta', 0.05, 'One Euro beta (1/(mm/s) x Hz): higher = less lag when moving '
+      '(config/body_pose.yaml: 0.005, body joints are noisier)',
       low=0.0, high=1000.0, runtime=True),
     P('smoothing_d_cutoff', 1.0, 'One Euro d_cutoff (Hz) of the speed estimate',
       low=0.001, high=1000.0, runtime=True),
