@@ -173,6 +173,8 @@ def test_convert_command(tmp_path, capsys):
     assert convert_cmd.run(_args(authors=src, dataset='nyu', out=out)) == 0
     assert 'resnet18, 14 joints (nyu_hand_14)' in capsys.readouterr().out
     assert load_checkpoint(out).crop_config.cube_xy_mm == 110
+    from a2j_ros.core.checkpoint import checkpoint_metadata
+    assert checkpoint_metadata(out)['trained_on'].startswith('NYU Hand Pose')
     assert convert_cmd.run(_args(authors=tmp_path / 'none.pth', dataset='nyu', out=out)) == 2
     assert 'not found' in capsys.readouterr().err
     assert convert_cmd.run(_args(authors=src, dataset='icvl', out=tmp_path / 'x.pt')) == 2

@@ -89,3 +89,12 @@ def test_configure_errors_name_the_parameter(ros_context, checkpoint, params, ma
         assert node.configure_error == '' and node.pipeline is not None
     finally:
         node.destroy_node()
+
+
+def test_removed_frame_id_is_warned_about(ros_context, checkpoint):
+    h = Harness(ros_context, checkpoint, frame_id='base_link')
+    try:
+        assert h.logged('parameter frame_id removed')
+        assert not h.node.has_parameter('frame_id')
+    finally:
+        h.close()

@@ -293,3 +293,36 @@ def test_compressed_depth_input(harness_factory, sample):
     bad.data = bytes(bad.data)[:40]
     h.send(bad, rois=[_box(frame.joints_uvd)], stamp_sec=6)
     assert h.wait(lambda: h.node.stats.errors['bad_image'] >= 1)
+
+
+@pytest.fixture(scope='module')
+def body_checkpoint(tmp_path_factory):
+    """Save a random ResNet-18 body model named like the bundled demo (wiring, not accuracy)."""
+    import dataclasses
+
+    import torch
+
+    from a2j_ros.core.presets import get_preset
+    torch.manual_seed(0)
+    crop = dataclasses.replace(get_preset('synthetic_body').crop, input_size=64)
+    model = A2JNet(ModelConfig(backbone='resnet18', num_joints=15, layout='itop_body_15',
+                               input_size=64))
+    return str(save_checkpoint(tmp_path_factory.mktemp('body') / 'demo_body_r18.pt', model,
+                               crop))
+
+
+def test_body_model_with_the_nearest_source(ros_context, body_checkpoint):
+    from a2j_ros.core.synthetic import SyntheticBodies
+    data = SyntheticBodies('val', 1)
+    frame = data[0]
+    h = Harness(ros_context, body_checkpoint, mode='body', depth_max_m=6.0,
+                min_blob_pixels=500)
+    try:
+        assert h.connected()
+        assert h.logged('DEMO MODEL')              # the demo's file name, no trained_on
+        h.send(depth_mm_to_image(frame.depth), _info(data.camera))
+        assert h.wait(lambda: h.skeletons and h.skeletons[-1].skeletons), 'no body skeleton'
+        sk = h.skeletons[-1].skeletons[0]
+        assert sk.layout == 'itop_body_15' and len(sk.joints) == 15 and sk.score == 1.0
+    finally:
+        h.close()

@@ -31,10 +31,14 @@ def run(args):
 def _convert(args):
     from a2j_ros.core.authors import load_authors_model
     from a2j_ros.core.checkpoint import load_checkpoint, save_checkpoint
+    from a2j_ros.core.presets import get_preset
     from a2j_ros.core.torch_file import load_state_dict_file
     state = load_state_dict_file(args.authors)
     model = load_authors_model(state, args.dataset)
+    trained_on = (f'{get_preset(args.dataset).description}: '
+                  "the A2J authors' released model")
     path = save_checkpoint(args.out, model, model.crop_config, half=args.half,
+                           trained_on=trained_on,
                            source={'authors_file': str(args.authors), 'dataset': args.dataset})
     loaded = load_checkpoint(path)
     cfg = loaded.config

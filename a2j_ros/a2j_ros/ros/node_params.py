@@ -144,6 +144,9 @@ PARAMETERS = (
       'manager or `ros2 lifecycle set`)'),
 )
 SPECS = {spec.name: spec for spec in PARAMETERS}
+# parameters that no longer exist -> what to do instead (warned about when given)
+REMOVED = {'frame_id': "removed: the outputs keep the depth image's frame (stamp and optical "
+                       'frame); publish a TF from that frame instead of relabelling it'}
 RUNTIME = frozenset(spec.name for spec in PARAMETERS if spec.runtime)
 
 
@@ -327,6 +330,12 @@ def declare_parameters(node):
     return errors
 
 
+def removed_parameters(node):
+    """Return one warning line per removed parameter given to ``node`` (REMOVED)."""
+    given = getattr(node, '_parameter_overrides', {})
+    return [f'parameter {name} {why}' for name, why in REMOVED.items() if name in given]
+
+
 def _color(name, value):
     """Return an RGBA/RGB tuple in 0..1, or () for the palette (unset or empty)."""
     values = tuple(float(v) for v in (() if value is None else value))
@@ -407,6 +416,7 @@ def check_change(current, changes, configured):
     return settings, ''
 
 
-__all__ = ['DEPTH_TRANSPORTS', 'NodeSettings', 'PARAMETERS', 'QOS_RELIABILITY', 'RUNTIME',
-           'SPECS', 'Spec', 'check_change', 'declare_parameters', 'descriptor', 'describe',
-           'parameter_values', 'read_settings', 'settings_from_values', 'widen_numbers']
+__all__ = ['DEPTH_TRANSPORTS', 'NodeSettings', 'PARAMETERS', 'QOS_RELIABILITY', 'REMOVED',
+           'RUNTIME', 'SPECS', 'Spec', 'check_change', 'declare_parameters', 'descriptor',
+           'describe', 'parameter_values', 'read_settings', 'removed_parameters',
+           'settings_from_values', 'widen_numbers']

@@ -42,6 +42,7 @@ from a2j_ros.ros.node_params import (
     declare_parameters,
     parameter_values,
     read_settings,
+    removed_parameters,
 )
 from a2j_ros.ros.node_tracking import make_tracker, update_tracker
 from a2j_ros.ros.qos_adapt import AdaptiveSubscription, REFRESH_PERIOD_S
@@ -82,6 +83,8 @@ class PoseNode(LifecycleNode):
     def __init__(self, node_name=NODE_NAME, **kwargs):
         super().__init__(node_name, **kwargs)
         self._parameter_errors = declare_parameters(self)
+        for line in removed_parameters(self):
+            self.get_logger().warning(line)
         self.stats = NodeStats()
         self.settings = self._pending = None
         self.pipeline = self.tracker = None
@@ -139,7 +142,9 @@ class PoseNode(LifecycleNode):
         p = self.pipeline
         log.info(f'configured: {p.mode} model {self.checkpoint_path} ({p.layout.name}, input '
                  f'{p.crop_config.input_size}) on {p.device}, backend {settings.backend}, '
-                 f'roi_source {settings.roi_source}')
+                 f'roi_source {settings.roi_source}'
+                 + (f'; trained on {metadata["trained_on"]}' if metadata.get('trained_on')
+                    else ''))
         if self._is_synthetic(metadata):
             log.warning(synthetic_warning(self.checkpoint_path, metadata.get('trained_on')))
         return TransitionCallbackReturn.SUCCESS
