@@ -45,6 +45,18 @@ class FollowSettings:
         return self
 
 
+def project_point(camera, xyz):
+    """Return (u, v, z) of one point (the per-frame path: no array machinery)."""
+    x, y, z = (float(c) for c in xyz)
+    return np.array([x * camera.fx / z + camera.cx, y * camera.fy / z + camera.cy, z])
+
+
+def unproject_point(camera, uvd):
+    """Return (x, y, z) mm of one (u, v, depth mm)."""
+    u, v, d = (float(c) for c in uvd)
+    return np.array([(u - camera.cx) * d / camera.fx, (v - camera.cy) * d / camera.fy, d])
+
+
 @dataclass
 class CropPlan:
     """The crops of one frame: anchors for ``PosePipeline.estimate_anchors`` and their origin."""
@@ -94,7 +106,7 @@ def hand_anchor(centre_xyz, camera, cube_mm, depth_mm, band_mm, min_valid_fracti
     centre = np.asarray(centre_xyz, dtype=np.float64)
     if not np.all(np.isfinite(centre)) or centre[2] <= 0:
         return None
-    u, v, d = camera.project(centre)
+    u, v, d = project_point(camera, centre)
     if not (0 <= u < width and 0 <= v < height):
         return None
     half_u, half_v = cube_mm * abs(camera.fx) / d, cube_mm * abs(camera.fy) / d
@@ -138,13 +150,11 @@ def plan_crops(followed, roi_kept, roi_anchors, roi_scores, mode, camera, depth_
     """
     plan = CropPlan()
     anchors = {tid: (a, roi) for tid, (a, roi, _) in followed.items()}
-    centres_uv = {tid: camera.project(np.asarray(c, dtype=np.float64))[:2]
-                  for tid, (_, _, c) in followed.items()}
+    centres_uv = {tid: project_point(camera, c)[:2] for tid, (_, _, c) in followed.items()}
     fx = abs(camera.fx)
     for (index, roi), anchor in zip(roi_kept, roi_anchors):
         x, y, w, h = roi
-        near = (camera.unproject(np.asarray(anchor, dtype=np.float64))
-                if mode == 'hand' else None)
+        near = unproject_point(camera, anchor) if mode == 'hand' else None
         inside = [tid for tid, (u, v) in centres_uv.items()
                   if (x <= u <= x + w and y <= v <= y + h)
                   or (near is not None and np.linalg.norm(near - followed[tid][2])
@@ -155,7 +165,7 @@ def plan_crops(followed, roi_kept, roi_anchors, roi_scores, mode, camera, depth_
             tid = inside[0]
             centre = followed[tid][2]
             if mode == 'hand':
-                distance = float(np.linalg.norm(camera.unproject(anchor) - centre))
+                distance = float(np.linalg.norm(near - centre))
             else:       # bodies: the box centres' pixel distance, in mm at the body's depth
                 ours = anchors[tid][0]
                 shift = (np.add(anchor[:2], anchor[2:]) - np.add(ours[:2], ours[2:])) / 2.0
@@ -173,10 +183,11 @@ def refined_anchor(joints_xyz, mode, camera, settings, width, height):
         centre = np.nanmean(np.asarray(joints_xyz, dtype=np.float64), axis=0)
         if not np.all(np.isfinite(centre)) or centre[2] <= 0:
             return None
-        return camera.project(centre)
+        return project_point(camera, centre)
     placed = body_anchor(joints_xyz, camera, settings.body_pad_mm, width, height)
     return None if placed is None else placed[0]
 
 
 __all__ = ['CropPlan', 'FollowSettings', 'body_anchor', 'followed_anchors', 'hand_anchor',
+           'project_point', 'unproject_point',
            'plan_crops', 'refined_anchor']
