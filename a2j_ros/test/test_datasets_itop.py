@@ -69,3 +69,14 @@ def test_missing_keys_and_files(tmp_path):
     (tmp_path / 'ITOP_side_test_labels.h5').write_bytes(b'garbage')
     with pytest.raises(DatasetError, match='not a readable HDF5'):
         open_dataset('itop_side', tmp_path, 'test')
+
+
+def test_gzipped_download_gets_a_hint_to_decompress(tmp_path):
+    import gzip
+    _write(tmp_path)
+    for name in ('ITOP_side_test_labels.h5', 'ITOP_side_test_depth_map.h5'):
+        data = (tmp_path / name).read_bytes()
+        (tmp_path / (name + '.gz')).write_bytes(gzip.compress(data))
+        (tmp_path / name).unlink()
+    with pytest.raises(DatasetError, match=r'labels.h5: missing .*gunzip .*labels.h5.gz'):
+        open_dataset('itop_side', tmp_path, 'test')

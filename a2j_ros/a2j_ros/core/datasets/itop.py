@@ -39,6 +39,10 @@ LABEL_KEYS = ('is_valid', 'real_world_coordinates')
 
 def _open_h5(path, what, keys):
     import h5py
+    if not os.path.isfile(path) and os.path.isfile(path + '.gz'):
+        raise DatasetError(f'{path}: missing ({what}), but {os.path.basename(path)}.gz is there: '
+                           f'ITOP is downloaded gzipped, decompress it first (gunzip '
+                           f'{path}.gz)')
     require_file(path, what)
     try:
         f = h5py.File(path, 'r')
