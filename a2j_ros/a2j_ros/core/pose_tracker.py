@@ -38,15 +38,14 @@ class TrackingSettings:
     def for_mode(cls, mode, **kwargs):
         """Return the defaults of 'hand' or 'body'.
 
-        Bodies: a wider gate and re-anchor distance (larger, noisier joints) and a smaller
-        One Euro beta (their per-frame noise is larger: with the hands' beta the noise's own
-        speed would open the filter).
+        Bodies: a wider gate and re-anchor distance (larger, noisier joints). The One Euro
+        settings are the node's parameter defaults for both modes (so offline replay, live
+        replay and the node agree); config/body_pose.yaml lowers beta to 0.005 for bodies.
         """
         settings = cls(**kwargs)
         if mode == 'body':
             settings.tracker.gate_mm = 250.0
             settings.follow.reanchor_mm = 150.0
-            settings.tracker.smoothing.beta = 0.005
         return settings
 
 
