@@ -194,7 +194,7 @@ def build_parser():
     parser.add_argument('--no-follow', action='store_true', help='crops from the ROIs only')
     parser.add_argument('--min-cutoff', type=float, default=None, help='One Euro min_cutoff')
     parser.add_argument('--beta', type=float, default=None,
-                        help='One Euro beta (default: the node\'s, 0.05; config/body_pose.yaml '
+                        help="One Euro beta (default: the node's, 0.05; config/body_pose.yaml "
                              'uses 0.005)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cpu')
