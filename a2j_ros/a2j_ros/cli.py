@@ -18,6 +18,7 @@ VERBS = {
     'convert': ('convert_cmd', "convert the authors' released .pth into an a2j_ros checkpoint"),
     'bench': ('bench_cmd', 'measure latency, FPS and GFLOP/s of the network per backend'),
     'export': ('export_cmd', 'export a checkpoint to ONNX'),
+    'quantize': ('quantize_cmd', 'find and judge the int8 plan of a checkpoint'),
     'make-bag': ('make_bag_cmd', 'write a rosbag2 (mcap or sqlite3) from a dataset'),
     'replay': ('replay_cmd', 'replay a rosbag through the pose pipeline and write a report'),
     'calibrate': ('calibrate_cmd', "fit a checkpoint's per-joint confidence calibration"),

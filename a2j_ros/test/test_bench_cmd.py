@@ -90,12 +90,33 @@ def test_bench_command_rejects_bad_options(capsys):
     assert main(['bench', '--backend', 'nope']) == 2
     assert 'unknown backend' in capsys.readouterr().err
     assert main(['bench', '--batch', '0']) == 2
+    assert main(['bench', '--instances', '0']) == 2
+    assert main(['bench', '--instances', '2', '--batch', '2']) == 2
+    assert 'leave --batch' in capsys.readouterr().err
+    assert main(['bench', '--device', 'gpu0']) == 2
+    assert 'unknown device' in capsys.readouterr().err
+    # a run that measured nothing is an error, with the reason
     assert main(['bench', '--backend', 'fp16', '--device', 'cpu', '--size', '64',
-                 '--backbone', 'resnet18', '--iters', '1']) == 0
-    assert 'cuda only' in capsys.readouterr().out
+                 '--backbone', 'resnet18', '--iters', '1']) == 2
+    assert 'cuda only' in capsys.readouterr().err
+
+
+def test_bench_auto_with_two_instances_and_aggregation(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path))
+    out = tmp_path / 'bench.json'
+    rc = main(['bench', '--backbone', 'resnet18', '--size', '64', '--instances', '2',
+               '--iters', '1', '--warmup', '0', '--threads', '1', '--json', str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert 'N instances ms' in text and 'agg ms' in text and 'auto -> ' in text
+    row = json.loads(out.read_text())['rows'][0]
+    assert row['backend'].startswith('auto:') and row['diff_mm'] < 0.5
+    assert row['instances'] == 2 and row['ratio'] > 0 and row['ms_frame'] > 0
+    assert 0 < row['agg_ms'] < row['ms']            # the aggregation is part of predict
+    assert (tmp_path / 'a2j_ros' / 'backends.json').is_file()
 
 
 def test_bench_list_says_what_runs_here(capsys):
     assert main(['bench', '--list']) == 0
     text = capsys.readouterr().out
-    assert 'eager' in text and 'tensorrt' in text and 'no ' in text
+    assert 'eager' in text and 'tensorrt' in text and 'no ' in text and 'auto' in text

@@ -3,7 +3,12 @@
 One row per (backbone, input size, backend): median latency per frame after warm-up
 (``predict`` end to end: input conversion, network, fp32 aggregation), FPS, GFLOPs per frame,
 achieved GFLOP/s, its share of this machine's matrix-multiply peak measured in the same run,
-and the largest joint difference (mm) against eager fp32 on the same rendered crops.
+the largest joint difference (mm) against eager fp32 on the same rendered crops, and the
+fp32 aggregation + confidence alone (``agg ms``: ``core.aggregation.decode`` timed on the
+row's own head outputs, the part of ``predict`` after the network).
+``--backend auto`` (the default) benches what ``core.auto_backend`` picks, and says why.
+``--instances N`` times one frame's N instances (crops) in one batch against one instance,
+interleaved, and prints the ratio.
 ``--authors`` adds the authors' network (``core.authors.AuthorsA2J``: three-channel input,
 their heads and per-sample decoding) in eager fp32, measured the same way.
 """
@@ -25,7 +30,11 @@ COLUMNS = [('model', 'model', None), ('size', 'size', None), ('backend', 'backen
            ('batch', 'batch', None), ('ms', 'ms/frame', '{:.1f}'), ('fps', 'FPS', '{:.1f}'),
            ('gflops', 'GFLOPs', '{:.2f}'), ('gflops_s', 'GFLOP/s', '{:.0f}'),
            ('peak_share', '% peak', '{:.0%}'), ('diff_mm', 'diff mm', '{:.3f}'),
-           ('build_s', 'build s', '{:.1f}')]
+           ('agg_ms', 'agg ms', '{:.2f}'), ('build_s', 'build s', '{:.1f}')]
+INSTANCE_COLUMNS = [('model', 'model', None), ('size', 'size', None),
+                    ('backend', 'backend', None), ('ms_one', '1 instance ms', '{:.1f}'),
+                    ('ms_frame', 'N instances ms', '{:.1f}'), ('instances', 'N', None),
+                    ('ratio', 'ratio', '{:.2f}'), ('rounds', 'rounds', None)]
 
 
 def add_arguments(parser):
@@ -37,12 +46,16 @@ def add_arguments(parser):
     parser.add_argument('--mode', choices=('auto', 'hand', 'body'), default='auto',
                         help='crop kind for the test crops and the mm conversion (default '
                              'auto: body when --size >= 256, else hand)')
-    parser.add_argument('--backend', default='eager',
-                        help='inference backend (default eager); see --list')
+    parser.add_argument('--backend', default='auto',
+                        help='inference backend (default auto: the fastest that matches eager '
+                             'fp32 here, core.auto_backend); see --list')
     parser.add_argument('--list', action='store_true',
                         help='list the backends and whether each runs here, then exit')
     parser.add_argument('--device', default='cpu', help='cpu (default), cuda, cuda:N or auto')
     parser.add_argument('--batch', type=int, default=1, help='crops per call (default 1)')
+    parser.add_argument('--instances', type=int, default=1,
+                        help='N > 1: time one frame of N instances (one batch of N crops) '
+                             'against one instance, interleaved rounds, and print the ratio')
     parser.add_argument('--threads', type=int, default=None,
                         help='CPU threads for torch and onnxruntime (default: torch default)')
     parser.add_argument('--checkpoint', metavar='CK', default=None,
@@ -88,9 +101,15 @@ def _bench(args):
         raise InputError(f'--size must be >= 32 pixels, got {args.size}')
     if args.batch < 1:
         raise InputError(f'--batch must be >= 1, got {args.batch}')
-    if not (args.all or args.backend in backends.BACKENDS):
-        raise InputError(f'unknown backend {args.backend!r}; known: '
-                                  f'{", ".join(backends.BACKENDS)}')
+    if args.instances < 1:
+        raise InputError(f'--instances must be >= 1, got {args.instances}')
+    if args.instances > 1 and args.batch != 1:
+        raise InputError('--instances sets the batch itself (N crops of one frame); '
+                         'leave --batch at 1')
+    if not (args.all or args.backend in backends.BACKENDS or args.backend == backends.AUTO):
+        raise InputError(f'unknown backend {args.backend!r}; known: auto, '
+                         f'{", ".join(backends.BACKENDS)}')
+    backends.device_type(args.device)     # a bad --device is one line, before any work
     iters = args.iters or (5 if args.all else 10)
     warmup = args.warmup if args.warmup is not None else (1 if args.all else 3)
     info = _machine_info(args.device)
@@ -108,14 +127,23 @@ def _bench(args):
         mode = args.mode if args.mode != 'auto' else ('body' if args.size >= 256 else 'hand')
         rows = _bench_case(args, mode, args.size, args.backbone, [args.backend],
                            args.authors, info, iters, warmup)
+    if not args.all and rows and all(row.get('skipped') for row in rows):
+        raise InputError('; '.join(row['skipped'] for row in rows))
     print(_table(rows))
+    if args.instances > 1:
+        print(f'one frame with {args.instances} instances (one batch) against one instance '
+              f'(median of interleaved rounds):')
+        print(format_instances(rows))
     for row in rows:
         if row.get('skipped'):
             notes.append(f'{row["model"]} {row["size"]} {row["backend"]}: {row["skipped"]}')
+        if row.get('auto'):
+            notes.append(f'{row["model"]} {row["size"]}: {row["auto"]}')
     extra = _pre_post_timings(info)
     print(f'pre-processing (crop, resize, normalise): {extra["crop_ms_per_roi"]:.2f} ms per '
-          f'hand ROI (4 ROIs of one 320x240 frame); fp32 aggregation + confidence: '
-          f'{extra["aggregate_ms"]:.2f} ms per crop (176 px, 14 joints)')
+          f'hand ROI (4 ROIs of one 320x240 frame); fp32 aggregation + confidence: the '
+          f'"agg ms" column (per crop, on each row\'s own head outputs; inside predict, i.e. '
+          f'inside the node\'s "net" stage; the node\'s "decode" stage is uncrop + unproject)')
     for note in notes:
         print(f'note: {note}')
     if args.json:
@@ -129,6 +157,9 @@ def _bench(args):
 
 def _print_backends(device):
     from a2j_ros.core.backends import backend_status, BACKENDS
+    print(f'{"auto":14s} {"yes" if backend_status("auto", device) is None else "no "}  '
+          'the fastest of these that runs here and matches eager fp32 (cached per checkpoint '
+          '+ machine)')
     for name, info in BACKENDS.items():
         reason = backend_status(name, device)
         print(f'{name:14s} {"yes" if reason is None else "no "}  {info.description}'
@@ -176,21 +207,79 @@ def _bench_case(args, mode, size, backbone, names, with_authors, info, iters, wa
                'gflops': flops / 1e9}
         try:
             predictor = make_predictor(model, name, args.device, threads=args.threads,
-                                       calibration=crops, compile_mode=args.compile_mode)
+                                       compile_mode=args.compile_mode)
         except BackendUnavailable as exc:
             row['skipped'] = str(exc)
             rows.append(row)
             continue
         row['build_s'] = predictor.compile_seconds
+        if predictor.selection is not None:
+            row.update(backend=f'auto:{predictor.name}', auto=predictor.selection.summary(),
+                       build_s=predictor.selection.seconds)
         row['diff_mm'] = bench.joint_difference_mm(predictor.predict(crops)['uvd'], reference,
                                                    crop_config)
+        row['agg_ms'] = aggregation_ms(predictor, x)
         timing = bench.time_call(lambda p=predictor: p.predict(x), warmup, iters)
         peak_key = 'bf16' if name == 'bf16' and not info['peaks']['bf16_emulated'] else 'fp32'
         rows.append(_finish_row(row, timing, flops, info['peaks'][peak_key]))
+        if args.instances > 1:
+            row.update(instance_timing(predictor, crops, args.instances, max(iters, 5), warmup))
         del predictor
     if with_authors:
         rows.append(_authors_row(model, crops, x, args.batch, size, info, iters, warmup))
     return rows
+
+
+def aggregation_ms(predictor, x):
+    """Return the ms per crop of the fp32 aggregation + confidence on the predictor's heads.
+
+    The heads are computed once by the predictor itself (its backend, batch and device), so
+    this times exactly the ``decode`` call that ``Predictor.predict`` makes after the network.
+    """
+    import torch
+
+    from a2j_ros.core import bench
+    from a2j_ros.core.aggregation import decode
+    with torch.no_grad():
+        logits, offsets, depth = predictor.heads(predictor.check_input(x))
+        heads = {'logits': logits.float(), 'offsets': offsets.float(),
+                 'depth': None if depth is None else depth.float()}
+        anchors = predictor.anchors_on(heads['logits'].device)
+        timing = bench.time_call(lambda: decode(heads, anchors,
+                                                use_concentration=predictor.use_concentration),
+                                 warmup=2, iters=20)
+    return timing['median_ms'] / len(x)
+
+
+def instance_timing(predictor, crops, instances, rounds, warmup):
+    """Time one frame of ``instances`` crops (one batch) against one crop, interleaved.
+
+    Each round times the single crop, then the batch, so load changes on a shared machine hit
+    both alike. Returns ms_one, ms_frame (medians), ratio, rounds, instances.
+    """
+    import numpy as np
+    import torch
+
+    one = torch.from_numpy(crops[:1])
+    many = torch.from_numpy(crops).repeat(-(-instances // len(crops)), 1, 1, 1)[:instances]
+    for _ in range(max(1, warmup)):
+        predictor.predict(one)
+        predictor.predict(many)
+    t_one, t_many = [], []
+    for _ in range(int(rounds)):
+        for x, out in ((one, t_one), (many, t_many)):
+            start = time.perf_counter()
+            predictor.predict(x)
+            out.append((time.perf_counter() - start) * 1e3)
+    ms_one, ms_frame = float(np.median(t_one)), float(np.median(t_many))
+    return {'ms_one': ms_one, 'ms_frame': ms_frame, 'ratio': ms_frame / ms_one,
+            'rounds': int(rounds), 'instances': int(instances)}
+
+
+def format_instances(rows):
+    """Return the instance table of rows that have one."""
+    from a2j_ros.core.bench import format_table
+    return format_table([r for r in rows if 'ratio' in r], INSTANCE_COLUMNS)
 
 
 def _finish_row(row, timing, flops, peak):
@@ -220,6 +309,8 @@ def _authors_row(model, crops, x, batch, size, info, iters, warmup):
 
 def _model_and_crops(args, mode, size, backbone):
     """Return (model, crop config, crops (n, 1, S, S), label) for one case."""
+    import torch
+
     from a2j_ros.core import bench
     from a2j_ros.core.config import ModelConfig
     from a2j_ros.core.model import A2JNet
@@ -229,14 +320,17 @@ def _model_and_crops(args, mode, size, backbone):
         crop_config = model.crop_config or bench.bench_crop_config(
             mode, model.config.input_size)
         crops = bench.bench_crops(crop_config, count=4)
+        model.crop_config = crop_config
         return model, crop_config, crops, f'{model.config.backbone} (checkpoint)'
     crop_config = bench.bench_crop_config(mode, size)
     joints = 14 if mode == 'hand' else 15
     layout = 'nyu_hand_14' if mode == 'hand' else 'itop_body_15'
+    torch.manual_seed(0)                # the same weights each run: one backend cache entry
     model = A2JNet(ModelConfig(backbone=backbone, num_joints=joints, layout=layout,
                                input_size=size))
     crops = bench.bench_crops(crop_config, count=4)
     bench.calibrate_batchnorm(model, crops)
+    model.crop_config = crop_config     # int8 calibrates and auto checks on frames of its kind
     return model, crop_config, crops, backbone
 
 
@@ -283,13 +377,10 @@ def _table(rows):
 
 
 def _pre_post_timings(info):
-    """Time hand cropping per ROI and the fp32 aggregation of one 176-px crop."""
+    """Time hand cropping per ROI (the aggregation is timed per row: ``aggregation_ms``)."""
     import numpy as np
-    import torch
 
     from a2j_ros.core import bench
-    from a2j_ros.core.aggregation import decode
-    from a2j_ros.core.anchors import anchor_grid
     from a2j_ros.core.cropping import crop_hands
     from a2j_ros.core.synthetic.dataset import SyntheticHands
     data = SyntheticHands('val', 1)
@@ -298,10 +389,4 @@ def _pre_post_timings(info):
     centres = np.repeat(sample.centre_uvd[None], 4, axis=0)
     crop = bench.time_call(lambda: crop_hands(sample.depth, centres, data.camera, config),
                            warmup=2, iters=20)
-    anchors = anchor_grid(11, 11)
-    a, k = anchors.shape[0], 14
-    heads = {'logits': torch.randn(1, a, k), 'offsets': torch.randn(1, a, k, 2),
-             'depth': torch.randn(1, a, k)}
-    with torch.no_grad():
-        agg = bench.time_call(lambda: decode(heads, anchors), warmup=2, iters=20)
-    return {'crop_ms_per_roi': crop['median_ms'] / 4, 'aggregate_ms': agg['median_ms']}
+    return {'crop_ms_per_roi': crop['median_ms'] / 4}

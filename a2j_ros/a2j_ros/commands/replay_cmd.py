@@ -31,8 +31,9 @@ def add_arguments(parser):
                              'nearest blob, or the full frame (auto: topic if the bag has '
                              'one, else nearest)')
     parser.add_argument('--device', default='cpu', help='auto | cpu | cuda (default cpu)')
-    parser.add_argument('--backend', default='eager',
-                        help='inference backend (see a2j bench; default eager)')
+    parser.add_argument('--backend', default='auto',
+                        help='inference backend (see a2j bench; default auto: the fastest '
+                             'that matches eager fp32 here)')
     parser.add_argument('--frames', type=int, default=None, metavar='N',
                         help='replay only the first N depth frames')
     parser.add_argument('--overlays', type=int, default=6, metavar='N',

@@ -23,10 +23,15 @@ compile        both   torch.compile (inductor) of the fused fp32 model with
                       (``compile_seconds``), recompiled for each new batch size
 onnx           both   ONNX export of the heads run by onnxruntime, all graph optimisations
                       (CPU provider; CUDA provider on cuda)
-onnx_int8      cpu    the onnx graph quantised to int8 (static QOperator, per-channel
-                      weights, 7-bit range for AVX2) with calibration crops
+onnx_int8      cpu    the onnx graph quantised to int8 by ``core.quantize``: QDQ, per-channel
+                      weights, the checkpoint's int8 plan (calibration method, convs kept
+                      fp32); without a plan MinMax with the stem conv fp32
 tensorrt       cuda   onnxruntime's TensorRT provider, fp16, engine cache on disk
 ============== ====== ==================================================================
+
+``auto`` (``make_predictor(model, 'auto')``, the node's default) is not a backend of its own:
+``core.auto_backend`` picks the fastest of these that runs here and matches eager fp32 on a
+few crops, and caches that choice per checkpoint + machine.
 
 The CUDA paths (fp16, bf16 on cuda, compile on cuda, onnx on cuda, tensorrt) are written
 but untested on the machine this package is developed on (it has no GPU).
@@ -46,12 +51,7 @@ from a2j_ros.core.aggregation import decode
 from a2j_ros.core.batchnorm_folding import fold_batchnorm
 from a2j_ros.core.errors import A2JError, InputError
 
-# int8 cannot hold the 0.5 mm parity of the other backends: post-training quantisation of
-# the trunk alone moves joints by ~0.9 mm at 176 px (untrained ResNet-18/50, rendered
-# hands; docs/performance.md). Its test checks this bound at 64 px (3.4 mm per pixel,
-# 1.7 mm measured).
-INT8_BOUND_MM = 3.0
-INT8_FP32_NODES = ('/backbone/conv1/Conv',)   # node name endings kept fp32: the stem conv
+AUTO = 'auto'     # make_predictor's "choose for me" (core.auto_backend)
 
 
 class BackendUnavailable(A2JError):
@@ -128,6 +128,10 @@ def onnxruntime_providers():
 
 def backend_status(backend, device='cpu'):
     """Return None when ``backend`` can run on ``device`` here, else the reason it cannot."""
+    if backend == AUTO:
+        device_type(device)
+        return None if device_type(device) == 'cpu' or torch.cuda.is_available() else (
+            'CUDA is not available here')
     if backend not in BACKENDS:
         return f'unknown backend {backend!r}; known: {", ".join(BACKENDS)}'
     kind = device_type(device)
@@ -181,6 +185,11 @@ class Predictor:
         self.anchors = {'cpu': model.anchors_for(
             torch.empty(0, 1, self.input_size, self.input_size)).float()}
         self.compile_seconds = 0.0
+        self.selection = None       # core.auto_backend.Selection when chosen by 'auto'
+
+    def describe(self):
+        """Return the backend's name, with why it was chosen when 'auto' chose it."""
+        return self.name if self.selection is None else self.selection.summary()
 
     def anchors_on(self, device):
         """Return the fp32 anchors (A, 2) on ``device`` (cached)."""
@@ -262,19 +271,28 @@ class TorchPredictor(Predictor):
 
 
 class OnnxPredictor(Predictor):
-    """onnx / onnx_int8 / tensorrt: the heads exported to ONNX, run by onnxruntime."""
+    """onnx / onnx_int8 / tensorrt: the heads exported to ONNX, run by onnxruntime.
+
+    On CUDA the crops and head outputs stay on the GPU through onnxruntime's IO binding
+    (``io_binding`` True once a bound run worked; a failing binding falls back to host copies).
+    """
 
     def __init__(self, model, name, device, threads=None, calibration=None, opset=17,
-                 cache_dir=None):
+                 cache_dir=None, int8_plan=None, int8_cache=None):
         super().__init__(model, name, device)
         import onnxruntime as ort
 
         from a2j_ros.core.export import export_onnx_bytes
         start = time.perf_counter()
-        data = export_onnx_bytes(model, heads_only=True,
-                                 opset=opset, dynamic_batch=True)
-        if name == 'onnx_int8':
-            data = quantize_int8(data, self.calibration_crops(calibration))
+        self.int8_plan = None
+        data = None
+        if name == 'onnx_int8' and int8_cache is not None and Path(int8_cache).is_file():
+            data = Path(int8_cache).read_bytes()
+            self.int8_plan = int8_plan
+        if data is None:
+            data = export_onnx_bytes(model, heads_only=True, opset=opset, dynamic_batch=True)
+            if name == 'onnx_int8':
+                data = self._quantize(model, data, calibration, int8_plan, int8_cache)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = int(threads or torch.get_num_threads())
@@ -283,15 +301,31 @@ class OnnxPredictor(Predictor):
                                             providers=self.providers(name, device, cache_dir,
                                                                      self.input_size))
         self.output_names = [o.name for o in self.session.get_outputs()]
+        self.io_binding = None if device.type == 'cuda' else False
         self.compile_seconds = time.perf_counter() - start
 
+    def _quantize(self, model, data, calibration, plan, cache_path):
+        """Return the int8 graph of ``plan`` (default: MinMax, stem fp32); cache it."""
+        from a2j_ros.core.atomic import atomic_write
+        from a2j_ros.core.quantize import default_plan, quantize_with_plan
+        crops = None if calibration is None else self.calibration_crops(calibration)
+        if crops is None and getattr(model, 'crop_config', None) is None:
+            raise InputError('onnx_int8 needs calibration crops (M, 1, S, S) of the data the '
+                             'model will see (calibration=...), or a model with crop settings')
+        self.int8_plan = plan if plan is not None else default_plan(data)
+        data = quantize_with_plan(data, model, self.int8_plan, crops)
+        if cache_path is not None:
+            try:
+                Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
+                with atomic_write(cache_path) as stream:
+                    stream.write(data)
+            except OSError:
+                pass          # a read-only cache only costs the quantisation next time
+        return data
+
     def calibration_crops(self, calibration):
-        """Return float32 numpy calibration crops (M, 1, S, S); raise InputError if missing."""
-        if calibration is None:
-            raise InputError('onnx_int8 needs calibration crops (M, 1, S, S): real crops of '
-                             'the data the model will see (pass calibration=...)')
-        crops = self.check_input(torch.as_tensor(calibration)).cpu().numpy()
-        return crops
+        """Return float32 numpy calibration crops (M, 1, S, S); raise InputError if bad."""
+        return self.check_input(torch.as_tensor(calibration)).cpu().numpy()
 
     @staticmethod
     def providers(name, device, cache_dir=None, size=176, max_batch=8):
@@ -316,58 +350,50 @@ class OnnxPredictor(Predictor):
         return [trt, cuda, 'CPUExecutionProvider']
 
     def heads(self, x):
-        """Run the session on the CPU copy of x; return torch tensors."""
+        """Run the session; return torch tensors (CPU; on CUDA via IO binding)."""
+        if self.io_binding is not False:
+            try:
+                outs = self._run_bound(x)
+                self.io_binding = True
+            except Exception:    # noqa: BLE001 - any binding failure: plain host copies
+                self.io_binding = False
+                outs = None
+            if outs is not None:
+                return outs[0], outs[1], (outs[2] if len(outs) > 2 else None)
         outs = self.session.run(self.output_names, {'crops': x.cpu().numpy()})
         outs = [torch.from_numpy(o) for o in outs]
         return outs[0], outs[1], (outs[2] if len(outs) > 2 else None)
 
-
-def quantize_int8(onnx_bytes, crops):
-    """Return the ONNX model (bytes) quantised to int8 with static calibration on ``crops``.
-
-    QOperator format (QLinearConv), per-channel int8 weights, uint8 activations, MinMax
-    calibration, and ``reduce_range`` (7-bit weights): on AVX2 CPUs without VNNI, u8s8
-    multiplies can saturate at full range (onnxruntime's quantisation notes; full range
-    measured 1.6 mm off here, 7-bit 0.9 mm). The stem conv (one depth channel in, the
-    layer where quantising the raw depth costs most) stays fp32.
-    """
-    import onnx
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        QuantFormat,
-        quantize_static,
-        QuantType,
-    )
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self.batches = iter([{'crops': crops[i:i + 1]} for i in range(len(crops))])
-
-        def get_next(self):
-            return next(self.batches, None)
-
-    with tempfile.TemporaryDirectory(prefix='a2j_int8_') as tmp:
-        raw, prepped, quant = (os.path.join(tmp, n) for n in ('m.onnx', 'p.onnx', 'q.onnx'))
-        with open(raw, 'wb') as f:
-            f.write(onnx_bytes)
-        quant_pre_process(raw, prepped, skip_symbolic_shape=True)
-        keep = [node.name for node in onnx.load(prepped).graph.node
-                if node.name.endswith(INT8_FP32_NODES)]
-        quantize_static(prepped, quant, Reader(), quant_format=QuantFormat.QOperator,
-                        per_channel=True, reduce_range=True, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8, nodes_to_exclude=keep)
-        with open(quant, 'rb') as f:
-            return f.read()
+    def _run_bound(self, x):
+        """CUDA: bind the crops' GPU memory as input and the outputs to the GPU."""
+        x = x.to(self.device).contiguous()
+        binding = self.session.io_binding()
+        binding.bind_input('crops', 'cuda', self.device.index or 0, np.float32,
+                           tuple(x.shape), x.data_ptr())
+        for name in self.output_names:
+            binding.bind_output(name, 'cuda', self.device.index or 0)
+        self.session.run_with_iobinding(binding)
+        values = binding.get_outputs()
+        try:
+            return [torch.from_dlpack(v.to_dlpack()) for v in values]
+        except (AttributeError, RuntimeError):
+            return [torch.from_numpy(v).to(self.device) for v in binding.copy_outputs_to_cpu()]
 
 
 def make_predictor(model, backend='eager', device='cpu', *, force=False, threads=None,
-                   calibration=None, compile_mode=None, warmup=True):
+                   calibration=None, compile_mode=None, warmup=True, int8_plan=None,
+                   int8_cache=None, auto_cache=None):
     """Return a Predictor running ``model`` (an A2JNet) with ``backend`` on ``device``.
 
-    ``force=True`` builds a backend that ``available_backends`` leaves out for speed reasons
-    (bf16 on a CPU without native bf16), for parity checks. ``threads``: onnxruntime intra-op
-    threads (default: torch's). ``calibration``: crops (M, 1, S, S) for onnx_int8.
+    ``backend='auto'``: the fastest backend that runs here and matches eager fp32
+    (``core.auto_backend.choose_backend``; the predictor's ``selection`` says what and why;
+    ``auto_cache`` overrides its cache folder). ``force=True`` builds a backend that
+    ``available_backends`` leaves out for speed reasons (bf16 on a CPU without native bf16),
+    for parity checks. ``threads``: onnxruntime intra-op threads (default: torch's).
+    ``calibration``: crops (M, 1, S, S) for onnx_int8 (default: rendered frames of the
+    model's crop settings); ``int8_plan``: a ``core.quantize.Int8Plan`` (default: the one
+    stored for this checkpoint, else MinMax with the stem conv fp32); ``int8_cache``: file
+    the int8 graph is read from / written to.
     ``compile_mode``: torch.compile mode for 'compile' (default None = inductor's default;
     'max-autotune-no-cudagraphs' tunes longer). ``warmup`` runs one batch-1 call now, so
     compilation happens here and ``compile_seconds`` is known.
@@ -376,6 +402,12 @@ def make_predictor(model, backend='eager', device='cpu', *, force=False, threads
     if not hasattr(model, 'config') or not hasattr(model, 'anchors_for'):
         raise InputError('make_predictor needs an A2JNet (with .config and .anchors_for)')
     from a2j_ros.core.checkpoint import resolve_device
+    if backend == AUTO:
+        from a2j_ros.core.auto_backend import choose_backend
+        reason = backend_status(backend, device)
+        if reason is not None:
+            raise BackendUnavailable(f'backend auto on {device}: {reason}')
+        return choose_backend(model, device, threads=threads, cache=auto_cache)[0]
     reason = backend_status(backend, device)
     if reason is not None and not (force and backend == 'bf16' and 'native bf16' in reason):
         raise BackendUnavailable(f'backend {backend!r} on {device}: {reason}')
@@ -395,15 +427,18 @@ def make_predictor(model, backend='eager', device='cpu', *, force=False, threads
         predictor = TorchPredictor(model, backend, dev, fold=True,
                                    compile_mode=compile_mode or 'default')
     else:
-        predictor = OnnxPredictor(model, backend, dev, threads=threads, calibration=calibration)
+        if backend == 'onnx_int8' and int8_plan is None:
+            from a2j_ros.core.auto_backend import int8_plan_for
+            int8_plan = int8_plan_for(model, auto_cache)
+        predictor = OnnxPredictor(model, backend, dev, threads=threads, calibration=calibration,
+                                  int8_plan=int8_plan, int8_cache=int8_cache)
     if warmup:
         s = predictor.input_size
         predictor.predict(torch.zeros(1, 1, s, s))
     return predictor
 
 
-__all__ = ['BACKENDS', 'INT8_BOUND_MM', 'INT8_FP32_NODES', 'BackendInfo', 'BackendUnavailable',
+__all__ = ['AUTO', 'BACKENDS', 'BackendInfo', 'BackendUnavailable',
            'OnnxPredictor', 'Predictor', 'TorchPredictor', 'available_backends',
            'backend_status', 'cpu_flags', 'cpu_has_native_bf16', 'device_type',
-           'make_predictor', 'onnxruntime_providers',
-           'quantize_int8']
+           'make_predictor', 'onnxruntime_providers']

@@ -18,7 +18,7 @@ ARGUMENTS = (
     ('checkpoint', '', 'a2j_ros checkpoint (.pt) or a bundled file name; empty = the bundled '
      'demo model of this launch file (synthetic data only: the node says so)'),
     ('device', '', "auto | cpu | cuda | cuda:N; empty = the params file's (cpu)"),
-    ('backend', '', "inference backend; empty = the params file's"),
+    ('backend', '', "inference backend; empty = the params file's (auto)"),
     ('roi_source', '', "topic | nearest | full_frame; empty = the params file's (nearest)"),
     ('depth_min_m', '', "nearest depth used (m); empty = the params file's"),
     ('depth_max_m', '', "farthest depth used (m); empty = the params file's"),

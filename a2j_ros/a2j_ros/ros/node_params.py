@@ -39,7 +39,8 @@ PARAMETERS = (
     P('checkpoint', '', 'a2j_ros checkpoint (.pt), or the file name of a bundled one '
       '(demo_hand_r18.pt); empty = the bundled demo model of mode (hand if mode is empty)'),
     P('device', 'cpu', 'torch device: auto (cuda when available), cpu, cuda or cuda:N'),
-    P('backend', 'eager', 'inference backend (core.backends; eager = plain PyTorch)'),
+    P('backend', 'auto', 'inference backend (core.backends): auto = the fastest that matches '
+      'eager fp32 here, chosen at start and cached; eager = plain PyTorch'),
     P('mode', '', "hand or body; empty = the checkpoint's crop mode (a mismatch is an error)",
       ('', 'hand', 'body')),
     P('roi_source', 'nearest', 'where the boxes come from: topic (a detector on rois, '

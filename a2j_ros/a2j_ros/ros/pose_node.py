@@ -68,6 +68,12 @@ def build_pipeline(settings):
     return pipeline, path, metadata
 
 
+def backend_description(pipeline, requested):
+    """Return the backend that runs, with auto's choice and parity when auto chose it."""
+    describe = getattr(pipeline.predictor, 'describe', None)
+    return describe() if callable(describe) else requested
+
+
 def roi_search(settings):
     """Return the core RoiSearch of the detector-free sources (max_instances 0 = no cap)."""
     s = settings
@@ -141,7 +147,8 @@ class PoseNode(LifecycleNode):
             self.create_timer(REFRESH_PERIOD_S, self._refresh_qos)]
         p = self.pipeline
         log.info(f'configured: {p.mode} model {self.checkpoint_path} ({p.layout.name}, input '
-                 f'{p.crop_config.input_size}) on {p.device}, backend {settings.backend}, '
+                 f'{p.crop_config.input_size}) on {p.device}, backend '
+                 f'{backend_description(p, settings.backend)}, '
                  f'roi_source {settings.roi_source}'
                  + (f'; trained on {metadata["trained_on"]}' if metadata.get('trained_on')
                     else ''))
@@ -338,7 +345,8 @@ class PoseNode(LifecycleNode):
         s, p = self.settings, self.pipeline
         if s is None or p is None or self._outputs is None:
             return
-        extra = {'device': str(p.device), 'backend': s.backend, 'mode': p.mode,
+        extra = {'device': str(p.device), 'backend': backend_description(p, s.backend),
+                 'mode': p.mode,
                  'roi_source': s.roi_source, 'sync': self.sync_implementation or 'n/a',
                  'checkpoint': self.checkpoint_path}
         msg = diagnostic_array(snap, f'{self.get_name()}: pose estimation', extra['device'],
