@@ -1,10 +1,26 @@
 """Shared fixtures and helpers of the test suite."""
+import os
 from pathlib import Path
 
 import pytest
 
 # The authors' published test-set results, shipped with the tests (data/a2j_published/README.md).
 A2J_PUBLISHED = Path(__file__).resolve().parent / 'data' / 'a2j_published'
+
+
+@pytest.fixture(scope='session', autouse=True)
+def private_cache(tmp_path_factory):
+    """Point XDG_CACHE_HOME (backend auto's cache) at a folder of this test session.
+
+    Tests never read or write the user's ~/.cache; node processes started by tests inherit it.
+    """
+    saved = os.environ.get('XDG_CACHE_HOME')
+    os.environ['XDG_CACHE_HOME'] = str(tmp_path_factory.mktemp('xdg_cache'))
+    yield
+    if saved is None:
+        os.environ.pop('XDG_CACHE_HOME', None)
+    else:
+        os.environ['XDG_CACHE_HOME'] = saved
 
 
 @pytest.fixture(scope='session')

@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from a2j_ros.core import auto_backend
+from a2j_ros.core import auto_backend, backend_cache
 from a2j_ros.core.backends import make_predictor
 from a2j_ros.core.bench import bench_crop_config, bench_crops, calibrate_batchnorm
 from a2j_ros.core.config import ModelConfig
@@ -59,27 +59,27 @@ def test_budget_bounds_the_search(model, tmp_path):
 
 def test_int8_only_with_a_plan_that_passed(model, tmp_path):
     failing = Int8Plan(fp32_nodes=[], passes=False, held_out={'frames': 5, 'delta_mm': 2.0})
-    auto_backend.store_int8_plan(model, failing, tmp_path)
-    assert auto_backend.int8_plan_for(model, tmp_path) == failing
+    backend_cache.store_int8_plan(model, failing, tmp_path)
+    assert backend_cache.int8_plan_for(model, tmp_path) == failing
     _, sel = auto_backend.choose_backend(model, 'cpu', cache=tmp_path, iters=1,
                                          use_cache=False, budget_s=0)
     assert sel.backend != 'onnx_int8' and 'fails the held-out bound' in sel.rejected['onnx_int8']
 
 
 def test_keys_follow_weights_and_machine(model, monkeypatch):
-    key = auto_backend.model_key(model)
-    assert key == auto_backend.model_key(model) and len(key) == 24
+    key = backend_cache.model_key(model)
+    assert key == backend_cache.model_key(model) and len(key) == 24
     other = A2JNet(model.config)
-    assert auto_backend.model_key(other) != key
-    machine = auto_backend.machine_key('cpu')
+    assert backend_cache.model_key(other) != key
+    machine = backend_cache.machine_key('cpu')
     monkeypatch.setattr(torch, 'get_num_threads', lambda: 97)
-    assert auto_backend.machine_key('cpu') != machine
+    assert backend_cache.machine_key('cpu') != machine
 
 
 def test_make_predictor_auto_and_cache_folder(model, tmp_path, monkeypatch):
     monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
     monkeypatch.setattr(auto_backend, 'DEFAULT_BUDGET_S', 0.0)
-    assert auto_backend.cache_dir() == tmp_path / 'xdg' / 'a2j_ros'
+    assert backend_cache.cache_dir() == tmp_path / 'xdg' / 'a2j_ros'
     predictor = make_predictor(model, 'auto', 'cpu')
     assert predictor.selection is not None and predictor.name != 'auto'
     assert (tmp_path / 'xdg' / 'a2j_ros' / 'backends.json').is_file()

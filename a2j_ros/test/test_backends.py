@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from a2j_ros.core import backends
+from a2j_ros.core import predictors
 from a2j_ros.core.backends import (
     available_backends,
     backend_status,
@@ -131,10 +131,10 @@ def test_fold_batchnorm_removes_every_batchnorm_and_keeps_outputs(hand):
 def test_status_explains_what_cannot_run(monkeypatch):
     assert 'unknown backend' in backend_status('nope')
     assert 'cuda only' in backend_status('fp16', 'cpu')
-    monkeypatch.setattr(backends, 'cpu_has_native_bf16', lambda: False)
+    monkeypatch.setattr(predictors, 'cpu_has_native_bf16', lambda: False)
     assert 'native bf16' in backend_status('bf16', 'cpu')
     assert 'bf16' not in available_backends('cpu')
-    monkeypatch.setattr(backends, 'cpu_has_native_bf16', lambda: True)
+    monkeypatch.setattr(predictors, 'cpu_has_native_bf16', lambda: True)
     assert backend_status('bf16', 'cpu') is None
     if not torch.cuda.is_available():
         assert available_backends('cuda') == []

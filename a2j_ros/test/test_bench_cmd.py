@@ -1,5 +1,7 @@
 """``a2j bench`` and its measurement helpers (no timing assertions)."""
 import json
+from pathlib import Path
+import subprocess
 
 import numpy as np
 import pytest
@@ -120,3 +122,28 @@ def test_bench_list_says_what_runs_here(capsys):
     assert main(['bench', '--list']) == 0
     text = capsys.readouterr().out
     assert 'eager' in text and 'tensorrt' in text and 'no ' in text and 'auto' in text
+
+
+GPU_CHECK = Path(__file__).resolve().parents[2] / 'scripts' / 'gpu_check.sh'
+
+
+@pytest.mark.skipif(not GPU_CHECK.is_file(), reason='scripts/ not in this install')
+def test_gpu_check_script_parses_and_refuses_cleanly_without_cuda(tmp_path):
+    assert subprocess.run(['bash', '-n', str(GPU_CHECK)]).returncode == 0
+    if torch.cuda.is_available():
+        pytest.skip('a CUDA device is here: run the script itself')
+    proc = subprocess.run(['bash', str(GPU_CHECK), str(tmp_path / 'out')], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2
+    assert 'no CUDA device here' in proc.stdout
+    assert 'no CUDA device here' in (tmp_path / 'out' / 'summary.txt').read_text()
+
+
+def test_cuda_backends_refuse_cleanly_on_a_cpu_only_machine(capsys):
+    if torch.cuda.is_available():
+        pytest.skip('a CUDA device is here')
+    for backend in ('eager', 'fp16', 'tensorrt', 'auto'):
+        assert main(['bench', '--device', 'cuda', '--backend', backend, '--size', '64',
+                     '--backbone', 'resnet18', '--iters', '1']) == 2
+        err = capsys.readouterr().err
+        assert err.count('\n') == 1 and 'CUDA is not available' in err

@@ -110,6 +110,9 @@ def _bench(args):
         raise InputError(f'unknown backend {args.backend!r}; known: auto, '
                          f'{", ".join(backends.BACKENDS)}')
     backends.device_type(args.device)     # a bad --device is one line, before any work
+    reason = None if args.all else backends.backend_status(args.backend, args.device)
+    if reason is not None:
+        raise InputError(f'backend {args.backend} on {args.device}: {reason}')
     iters = args.iters or (5 if args.all else 10)
     warmup = args.warmup if args.warmup is not None else (1 if args.all else 3)
     info = _machine_info(args.device)
@@ -219,7 +222,7 @@ def _bench_case(args, mode, size, backbone, names, with_authors, info, iters, wa
         row['diff_mm'] = bench.joint_difference_mm(predictor.predict(crops)['uvd'], reference,
                                                    crop_config)
         row['agg_ms'] = aggregation_ms(predictor, x)
-        timing = bench.time_call(lambda p=predictor: p.predict(x), warmup, iters)
+        timing = bench.time_call(lambda p=predictor: synced_predict(p, x), warmup, iters)
         peak_key = 'bf16' if name == 'bf16' and not info['peaks']['bf16_emulated'] else 'fp32'
         rows.append(_finish_row(row, timing, flops, info['peaks'][peak_key]))
         if args.instances > 1:
@@ -228,6 +231,15 @@ def _bench_case(args, mode, size, backbone, names, with_authors, info, iters, wa
     if with_authors:
         rows.append(_authors_row(model, crops, x, args.batch, size, info, iters, warmup))
     return rows
+
+
+def synced_predict(predictor, x):
+    """Run ``predictor.predict(x)`` and wait for the GPU, so wall time is the real latency."""
+    import torch
+    out = predictor.predict(x)
+    if out['uvd'].is_cuda:
+        torch.cuda.synchronize(out['uvd'].device)
+    return out
 
 
 def aggregation_ms(predictor, x):
@@ -245,9 +257,12 @@ def aggregation_ms(predictor, x):
         heads = {'logits': logits.float(), 'offsets': offsets.float(),
                  'depth': None if depth is None else depth.float()}
         anchors = predictor.anchors_on(heads['logits'].device)
-        timing = bench.time_call(lambda: decode(heads, anchors,
-                                                use_concentration=predictor.use_concentration),
-                                 warmup=2, iters=20)
+        def run():
+            out = decode(heads, anchors, use_concentration=predictor.use_concentration)
+            if out['uvd'].is_cuda:
+                torch.cuda.synchronize(out['uvd'].device)
+
+        timing = bench.time_call(run, warmup=2, iters=20)
     return timing['median_ms'] / len(x)
 
 
@@ -263,13 +278,13 @@ def instance_timing(predictor, crops, instances, rounds, warmup):
     one = torch.from_numpy(crops[:1])
     many = torch.from_numpy(crops).repeat(-(-instances // len(crops)), 1, 1, 1)[:instances]
     for _ in range(max(1, warmup)):
-        predictor.predict(one)
-        predictor.predict(many)
+        synced_predict(predictor, one)
+        synced_predict(predictor, many)
     t_one, t_many = [], []
     for _ in range(int(rounds)):
         for x, out in ((one, t_one), (many, t_many)):
             start = time.perf_counter()
-            predictor.predict(x)
+            synced_predict(predictor, x)
             out.append((time.perf_counter() - start) * 1e3)
     ms_one, ms_frame = float(np.median(t_one)), float(np.median(t_many))
     return {'ms_one': ms_one, 'ms_frame': ms_frame, 'ratio': ms_frame / ms_one,

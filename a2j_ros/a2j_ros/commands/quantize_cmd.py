@@ -49,7 +49,7 @@ def run(args):
 def _quantize(args):
     import torch
 
-    from a2j_ros.core.auto_backend import store_int8_plan
+    from a2j_ros.core.backend_cache import store_int8_plan
     from a2j_ros.core.backends import backend_status
     from a2j_ros.core.checkpoint import load_checkpoint
     from a2j_ros.core.quantize import CALIBRATION_METHODS, search_plan

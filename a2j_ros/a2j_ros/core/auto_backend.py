@@ -22,22 +22,31 @@ Parity bounds: fp32 and half-precision backends must keep every joint within ``P
 held-out judgement (``core.quantize``) and a mean joint shift within 0.5 mm on the crops.
 """
 from dataclasses import asdict, dataclass, field
-import hashlib
-import json
 import logging
-import os
 from pathlib import Path
-import platform
 import time
 
 import numpy as np
 import torch
 
-from a2j_ros.core.errors import A2JError, InputError
+from a2j_ros.core.backend_cache import (
+    cache_dir,
+    int8_plan_for,
+    machine_key,
+    model_key,
+    read_cache,
+    write_cache,
+)
+from a2j_ros.core.errors import A2JError
+from a2j_ros.core.predictors import (
+    backend_status,
+    BackendUnavailable,
+    build_predictor,
+    device_type,
+)
 
 LOG = logging.getLogger('a2j_ros.backends')
 PARITY_MM = 0.5
-CACHE_VERSION = 1
 CANDIDATES = {'cpu': ('onnx_int8', 'bf16', 'onnx', 'fused', 'eager'),
               'cuda': ('tensorrt', 'fp16', 'onnx', 'fused', 'eager')}
 DEFAULT_BUDGET_S = 15.0
@@ -72,49 +81,6 @@ class Selection:
         return asdict(self)
 
 
-def cache_dir():
-    """Return the cache folder: $XDG_CACHE_HOME/a2j_ros, else ~/.cache/a2j_ros."""
-    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return Path(base) / 'a2j_ros'
-
-
-def model_key(model):
-    """Return a short hash of a model's config and weights (its identity for the cache)."""
-    digest = hashlib.blake2b(digest_size=12)
-    digest.update(json.dumps(model.config.to_dict(), sort_keys=True).encode())
-    crop = getattr(model, 'crop_config', None)
-    digest.update(json.dumps(crop.to_dict() if crop is not None else None,
-                             sort_keys=True).encode())
-    for name, tensor in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().to('cpu', torch.float32).contiguous().numpy().tobytes())
-    return digest.hexdigest()
-
-
-def machine_key(device):
-    """Return a short hash of what makes backend speed differ between machines."""
-    from a2j_ros.core.backends import cpu_flags, device_type
-    cpu = 'unknown'
-    try:
-        with open('/proc/cpuinfo') as f:
-            cpu = next((ln.split(':', 1)[1].strip() for ln in f if ln.startswith('model name')),
-                       cpu)
-    except OSError:
-        pass
-    try:
-        import onnxruntime
-        ort = onnxruntime.__version__
-    except ImportError:
-        ort = None
-    kind = device_type(device)
-    parts = {'cpu': cpu, 'machine': platform.machine(), 'flags': sorted(cpu_flags()),
-             'threads': torch.get_num_threads(), 'torch': torch.__version__, 'ort': ort,
-             'device': kind,
-             'gpu': torch.cuda.get_device_name(torch.device(device)) if kind == 'cuda' else None}
-    return hashlib.blake2b(json.dumps(parts, sort_keys=True).encode(),
-                           digest_size=8).hexdigest()
-
-
 def check_crops(model, count=CHECK_CROPS):
     """Return ``count`` rendered crops (count, 1, S, S) of the model's own kind."""
     from a2j_ros.core.bench import bench_crop_config
@@ -140,73 +106,16 @@ def _numpy(values):
     return np.asarray(values, dtype=np.float64)
 
 
-# ------------------------------------------------------------------ the cache file
-
-def _read_cache(path):
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get('version') != CACHE_VERSION:
-        return {}
-    return data.get('entries', {}) if isinstance(data.get('entries'), dict) else {}
-
-
-def _write_cache(path, key, entry):
-    """Add one entry to the cache file atomically; a read-only cache is only logged."""
-    from a2j_ros.core.atomic import atomic_write
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        entries = _read_cache(path)
-        entries[key] = entry
-        with atomic_write(path) as stream:
-            stream.write(json.dumps({'version': CACHE_VERSION, 'entries': entries},
-                                    indent=1).encode())
-    except OSError as exc:
-        LOG.warning('backend cache %s not written: %s', path, exc)
-
-
-def int8_plan_for(model, cache=None):
-    """Return the Int8Plan stored for this model (in the model or the cache), or None."""
-    from a2j_ros.core.quantize import Int8Plan
-    plan = getattr(model, 'int8_plan', None)
-    if isinstance(plan, dict):
-        plan = Int8Plan.from_dict(plan)
-    if plan is not None:
-        return plan
-    path = Path(cache or cache_dir()) / 'int8' / f'{model_key(model)}.plan.json'
-    if not path.is_file():
-        return None
-    try:
-        return Int8Plan.from_dict(json.loads(path.read_text()))
-    except (OSError, ValueError, InputError) as exc:
-        LOG.warning('int8 plan %s unreadable, ignored: %s', path, exc)
-        return None
-
-
-def store_int8_plan(model, plan, cache=None):
-    """Write ``plan`` for this model into the cache; return the path."""
-    from a2j_ros.core.atomic import atomic_write
-    path = Path(cache or cache_dir()) / 'int8' / f'{model_key(model)}.plan.json'
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path) as stream:
-        stream.write(json.dumps(plan.to_dict(), indent=1).encode())
-    return path
-
-
 # ------------------------------------------------------------------ choosing
 
 def _build(model, name, device, threads, cache, plan, key):
-    from a2j_ros.core.backends import make_predictor
     if name != 'onnx_int8':
-        return make_predictor(model, name, device, threads=threads)
-    return make_predictor(model, name, device, threads=threads, int8_plan=plan,
-                          int8_cache=Path(cache) / 'int8' / f'{key}.onnx')
+        return build_predictor(model, name, device, threads=threads)
+    return build_predictor(model, name, device, threads=threads, int8_plan=plan,
+                           int8_cache=Path(cache) / 'int8' / f'{key}.onnx')
 
 
 def _candidates(device, plan):
-    from a2j_ros.core.backends import backend_status, device_type
     names, skipped = [], {}
     for name in CANDIDATES[device_type(device)]:
         reason = backend_status(name, device)
@@ -230,7 +139,6 @@ def choose_backend(model, device='cpu', *, threads=None, budget_s=None,
     (and still writes the result). ``budget_s`` bounds the search: once spent, the remaining
     candidates are skipped and the best one so far is taken.
     """
-    from a2j_ros.core.backends import BackendUnavailable, device_type, make_predictor
     from a2j_ros.core.bench import time_call
     started = time.perf_counter()
     budget_s = DEFAULT_BUDGET_S if budget_s is None else float(budget_s)
@@ -239,7 +147,7 @@ def choose_backend(model, device='cpu', *, threads=None, budget_s=None,
     key = model_key(model)
     full_key = f'{key}|{machine_key(device)}'
     frames = check_crops(model)
-    eager = make_predictor(model, 'eager', device, warmup=False)
+    eager = build_predictor(model, 'eager', device, warmup=False)
     reference = eager.predict(frames.crops)['uvd']
     plan = int8_plan_for(model, cache)
     kind = device_type(device)
@@ -249,7 +157,7 @@ def choose_backend(model, device='cpu', *, threads=None, budget_s=None,
         return parity_mm(predictor.predict(frames.crops)['uvd'], reference, frames, mode), mode
 
     if use_cache:
-        entry = _read_cache(cache / 'backends.json').get(full_key)
+        entry = read_cache(cache / 'backends.json').get(full_key)
         if entry and entry.get('backend') in CANDIDATES[kind]:
             try:
                 predictor = (eager if entry['backend'] == 'eager' else
@@ -291,7 +199,7 @@ def choose_backend(model, device='cpu', *, threads=None, budget_s=None,
         raise BackendUnavailable(f'no backend runs on {device}: {rejected}')
     selection = Selection(best.name, str(device), best_parity[0], best_parity[1], ms, rejected,
                           cached=False, key=full_key, seconds=time.perf_counter() - started)
-    _write_cache(cache / 'backends.json', full_key,
+    write_cache(cache / 'backends.json', full_key,
                  {'backend': best.name, 'ms': ms, 'rejected': rejected,
                   'parity_mm': best_parity[0], 'when': time.strftime('%Y-%m-%dT%H:%M:%S')})
     return _finish(best, selection)
@@ -305,6 +213,5 @@ def _finish(predictor, selection):
     return predictor, selection
 
 
-__all__ = ['CANDIDATES', 'DEFAULT_BUDGET_S', 'PARITY_MM', 'Selection', 'cache_dir',
-           'check_crops', 'choose_backend', 'int8_plan_for', 'machine_key', 'model_key',
-           'parity_mm', 'store_int8_plan']
+__all__ = ['CANDIDATES', 'DEFAULT_BUDGET_S', 'PARITY_MM', 'Selection', 'check_crops',
+           'choose_backend', 'parity_mm']

@@ -28,6 +28,7 @@ import time
 import numpy as np
 import torch
 
+from a2j_ros.core.cpu_info import cpu_has_vnni
 from a2j_ros.core.errors import InputError
 
 BOUND_MM = 0.5              # int8 mean 3D error must stay within this of fp32's
@@ -92,12 +93,6 @@ def mean_shift_mm(frames, crop_uvd, reference_uvd):
 
 
 # ------------------------------------------------------------------ the machine's int8 kind
-
-def cpu_has_vnni():
-    """Return True when the CPU has an 8-bit dot-product instruction (VNNI or AMX-INT8)."""
-    from a2j_ros.core.backends import cpu_flags
-    return bool({'avx512_vnni', 'avx_vnni', 'amx_int8'} & cpu_flags())
-
 
 def default_reduce_range():
     """7-bit weights only on x86 without VNNI (u8s8 saturation); full 8 bits elsewhere."""
