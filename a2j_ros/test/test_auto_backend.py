@@ -59,7 +59,11 @@ def test_budget_bounds_the_search(model, tmp_path):
 
 def test_int8_only_with_a_plan_that_passed(model, tmp_path):
     failing = Int8Plan(fp32_nodes=[], passes=False, held_out={'frames': 5, 'delta_mm': 2.0})
+    stale = backend_cache.int8_graph_path(model, tmp_path)
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b'an int8 graph of an older plan')
     backend_cache.store_int8_plan(model, failing, tmp_path)
+    assert not stale.exists()                     # a new plan never runs an old graph
     assert backend_cache.int8_plan_for(model, tmp_path) == failing
     _, sel = auto_backend.choose_backend(model, 'cpu', cache=tmp_path, iters=1,
                                          use_cache=False, budget_s=0)

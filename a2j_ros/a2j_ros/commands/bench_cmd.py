@@ -47,8 +47,9 @@ def add_arguments(parser):
                         help='crop kind for the test crops and the mm conversion (default '
                              'auto: body when --size >= 256, else hand)')
     parser.add_argument('--backend', default='auto',
-                        help='inference backend (default auto: the fastest that matches eager '
-                             'fp32 here, core.auto_backend); see --list')
+                        help='inference backend, or several separated by commas, timed in one '
+                             'run (default auto: the fastest that matches eager fp32 here, '
+                             'core.auto_backend); see --list')
     parser.add_argument('--list', action='store_true',
                         help='list the backends and whether each runs here, then exit')
     parser.add_argument('--device', default='cpu', help='cpu (default), cuda, cuda:N or auto')
@@ -106,13 +107,15 @@ def _bench(args):
     if args.instances > 1 and args.batch != 1:
         raise InputError('--instances sets the batch itself (N crops of one frame); '
                          'leave --batch at 1')
-    if not (args.all or args.backend in backends.BACKENDS or args.backend == backends.AUTO):
-        raise InputError(f'unknown backend {args.backend!r}; known: auto, '
+    names = [n.strip() for n in args.backend.split(',') if n.strip()]
+    unknown = [n for n in names if n not in backends.BACKENDS and n != backends.AUTO]
+    if not args.all and (unknown or not names):
+        raise InputError(f'unknown backend {(unknown or [args.backend])[0]!r}; known: auto, '
                          f'{", ".join(backends.BACKENDS)}')
     backends.device_type(args.device)     # a bad --device is one line, before any work
-    reason = None if args.all else backends.backend_status(args.backend, args.device)
-    if reason is not None:
-        raise InputError(f'backend {args.backend} on {args.device}: {reason}')
+    refused = [] if args.all else [(n, backends.backend_status(n, args.device)) for n in names]
+    if refused and all(reason is not None for _, reason in refused):
+        raise InputError('; '.join(f'backend {n} on {args.device}: {r}' for n, r in refused))
     iters = args.iters or (5 if args.all else 10)
     warmup = args.warmup if args.warmup is not None else (1 if args.all else 3)
     info = _machine_info(args.device)
@@ -128,7 +131,7 @@ def _bench(args):
             print(f'  done: {backbone} {size} ({len(rows)} rows)', file=sys.stderr, flush=True)
     else:
         mode = args.mode if args.mode != 'auto' else ('body' if args.size >= 256 else 'hand')
-        rows = _bench_case(args, mode, args.size, args.backbone, [args.backend],
+        rows = _bench_case(args, mode, args.size, args.backbone, names,
                            args.authors, info, iters, warmup)
     if not args.all and rows and all(row.get('skipped') for row in rows):
         raise InputError('; '.join(row['skipped'] for row in rows))

@@ -31,6 +31,7 @@ import torch
 
 from a2j_ros.core.backend_cache import (
     cache_dir,
+    int8_graph_path,
     int8_plan_for,
     machine_key,
     model_key,
@@ -112,7 +113,7 @@ def _build(model, name, device, threads, cache, plan, key):
     if name != 'onnx_int8':
         return build_predictor(model, name, device, threads=threads)
     return build_predictor(model, name, device, threads=threads, int8_plan=plan,
-                           int8_cache=Path(cache) / 'int8' / f'{key}.onnx')
+                           int8_cache=int8_graph_path(model, cache))
 
 
 def _candidates(device, plan):

@@ -108,15 +108,21 @@ def int8_plan_for(model, cache=None):
         return None
 
 
+def int8_graph_path(model, cache=None):
+    """Return the path of this model's cached int8 graph (built from its stored plan)."""
+    return Path(cache or cache_dir()) / 'int8' / f'{model_key(model)}.onnx'
+
+
 def store_int8_plan(model, plan, cache=None):
-    """Write ``plan`` for this model into the cache; return the path."""
+    """Write ``plan`` for this model into the cache (dropping its old int8 graph); return it."""
     from a2j_ros.core.atomic import atomic_write
     path = Path(cache or cache_dir()) / 'int8' / f'{model_key(model)}.plan.json'
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as stream:
         stream.write(json.dumps(plan.to_dict(), indent=1).encode())
+    int8_graph_path(model, cache).unlink(missing_ok=True)
     return path
 
 
-__all__ = ['CACHE_VERSION', 'cache_dir', 'int8_plan_for', 'machine_key', 'model_key',
-           'read_cache', 'store_int8_plan', 'write_cache']
+__all__ = ['CACHE_VERSION', 'cache_dir', 'int8_graph_path', 'int8_plan_for', 'machine_key',
+           'model_key', 'read_cache', 'store_int8_plan', 'write_cache']

@@ -364,8 +364,10 @@ def build_predictor(model, backend='eager', device='cpu', *, force=False, thread
                                    compile_mode=compile_mode or 'default')
     else:
         if backend == 'onnx_int8' and int8_plan is None:
-            from a2j_ros.core.backend_cache import int8_plan_for
+            from a2j_ros.core.backend_cache import int8_graph_path, int8_plan_for
             int8_plan = int8_plan_for(model, auto_cache)
+            if int8_plan is not None and int8_cache is None and calibration is None:
+                int8_cache = int8_graph_path(model, auto_cache)    # the plan's graph
         predictor = OnnxPredictor(model, backend, dev, threads=threads, calibration=calibration,
                                   int8_plan=int8_plan, int8_cache=int8_cache)
     if warmup:

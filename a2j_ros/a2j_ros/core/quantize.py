@@ -19,7 +19,9 @@ A plan (``Int8Plan``: calibration method, fp32 nodes, the held-out figures, whet
 is a small dict stored in the checkpoint (``int8_plan`` entry) or in the backend cache
 (``core.auto_backend``); ``core.backends`` builds the ``onnx_int8`` backend from it.
 """
+import contextlib
 from dataclasses import asdict, dataclass, field
+import io
 import json
 import os
 import tempfile
@@ -222,13 +224,14 @@ class Quantizer:
         extra = {}
         if method == 'percentile':
             extra['CalibPercentile'] = 99.999
-        quantize_static(self.path, out, None if os.path.isfile(cache) else Reader(),
-                        quant_format=QuantFormat.QDQ, per_channel=True,
-                        reduce_range=self.reduce_range, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8, calibrate_method=_method(method),
-                        nodes_to_quantize=list(only_nodes) if only_nodes else None,
-                        nodes_to_exclude=list(fp32_nodes), extra_options=extra,
-                        calibration_cache_path=cache)
+        with contextlib.redirect_stdout(io.StringIO()):     # its calibrators print progress
+            quantize_static(self.path, out, None if os.path.isfile(cache) else Reader(),
+                            quant_format=QuantFormat.QDQ, per_channel=True,
+                            reduce_range=self.reduce_range, activation_type=QuantType.QUInt8,
+                            weight_type=QuantType.QInt8, calibrate_method=_method(method),
+                            nodes_to_quantize=list(only_nodes) if only_nodes else None,
+                            nodes_to_exclude=list(fp32_nodes), extra_options=extra,
+                            calibration_cache_path=cache)
         with open(out, 'rb') as f:
             return f.read()
 
