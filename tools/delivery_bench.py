@@ -34,6 +34,7 @@ import time
 
 from a2j_ros.core.errors import A2JError, InputError
 from a2j_ros.core.stats import percentile
+from a2j_ros.core.text_table import format_table
 
 # bytes per pixel of the encodings a depth or colour camera publishes (REP 118, sensor_msgs)
 ENCODING_BYTES = {'16UC1': 2, 'mono16': 2, '32FC1': 4, 'mono8': 1, '8UC1': 1,
@@ -51,6 +52,13 @@ MATRIX_SUB_RELIABILITIES = ('best_effort', 'reliable')
 MATRIX_TRANSPORTS = (('default', 'loopback'), ('LARGE_DATA', 'loopback'),
                      ('UDPv4', 'loopback'), ('LARGE_DATA', 'ros_localhost'))
 PROFILE_NAME = 'loopback_discovery.xml'
+# columns of the results table: (key, header, format)
+RESULT_COLUMNS = [('image', 'image', None), ('kb', 'KB', '{:.0f}'), ('rate', 'rate Hz', '{:g}'),
+                  ('publisher', 'publisher', None), ('subscriber', 'subscriber', None),
+                  ('transport', 'transport', None), ('discovery', 'discovery', None),
+                  ('received_of', 'received', None), ('latency_p50_ms', 'p50 ms', '{:.1f}'),
+                  ('latency_p95_ms', 'p95 ms', '{:.1f}'), ('throughput_mbs', 'MB/s', '{:.1f}'),
+                  ('note', 'note', None)]
 SCRIPT = os.path.abspath(__file__)  # the child processes run this file (cwd is a temp folder)
 # Participant discovery by unicast to 127.0.0.1 only: no multicast locator, so nothing leaves
 # the host, while the data transports stay the ones FASTDDS_BUILTIN_TRANSPORTS selects.
@@ -410,15 +418,9 @@ def matrix_cases(base):
             for transport, discovery in MATRIX_TRANSPORTS]
 
 
-def _fmt(value, spec):
-    return '-' if value is None else format(value, spec)
-
-
-def format_table(results):
+def format_results(results):
     """Return a Markdown table of run results, one row per case."""
-    lines = ['| image | KB | rate Hz | publisher | subscriber | transport | discovery | '
-             'received | p50 ms | p95 ms | MB/s | note |',
-             '| --- | ---: | ---: | --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |']
+    rows = []
     for r in results:
         c = r['case']
         received = f'{r["received"]} / {r["sent"]}'
@@ -430,13 +432,11 @@ def format_table(results):
         note = r['error'] or ''
         if not note and (r['duplicates'] or r['corrupt']):
             note = f'{r["duplicates"]} duplicates, {r["corrupt"]} corrupt'
-        lines.append(
-            f'| {c["width"]}x{c["height"]} {c["encoding"]} | {r["frame_bytes"] / 1e3:.0f} | '
-            f'{c["rate"]:g} | {c["pub_reliability"]} | {c["sub_reliability"]} | '
-            f'{transport} | {c["discovery"]} | {received} | '
-            f'{_fmt(r["latency_p50_ms"], ".1f")} | {_fmt(r["latency_p95_ms"], ".1f")} | '
-            f'{_fmt(r["throughput_mbs"], ".1f")} | {note} |')
-    return '\n'.join(lines)
+        rows.append(dict(r, image=f'{c["width"]}x{c["height"]} {c["encoding"]}',
+                         kb=r['frame_bytes'] / 1e3, rate=c['rate'], publisher=c['pub_reliability'],
+                         subscriber=c['sub_reliability'], transport=transport,
+                         discovery=c['discovery'], received_of=received, note=note))
+    return format_table(rows, RESULT_COLUMNS, markdown=True)
 
 
 def machine_info():
@@ -681,7 +681,7 @@ def run(args):
                   flush=True)
         runs = [run_case(case, timeouts, args.domain_id) for _ in range(args.repeat)]
         results.append(combine_runs(runs))
-    print(format_table(results))
+    print(format_results(results))
     if args.json:
         with open(args.json, 'w') as out:
             json.dump({'command': ['python', 'tools/delivery_bench.py', *sys.argv[1:]],
@@ -709,7 +709,7 @@ def main(argv=None):
 
 __all__ = ['BenchCase', 'DISCOVERY_MODES', 'DeliveryBenchError', 'ENCODING_BYTES',
            'MATRIX_SIZES', 'RELIABILITIES', 'TRANSPORTS', 'Timeouts', 'add_arguments',
-           'case_from_args', 'child_env', 'combine_runs', 'format_table', 'machine_info',
+           'case_from_args', 'child_env', 'combine_runs', 'format_results', 'machine_info',
            'matrix_cases', 'run', 'run_case', 'summarize', 'transport_of']
 
 

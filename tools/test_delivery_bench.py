@@ -101,11 +101,11 @@ def test_matrix_cases_cover_sizes_qos_and_transports():
     assert all(c.frames == 7 for c in cases)
 
 
-def test_format_table_has_a_row_per_result():
+def test_results_table_has_a_row_per_result():
     run = db.summarize(TINY, [0], [_rx(0, 0, 1_000_000)])
     run.update(case=vars(TINY).copy(), frame_bytes=TINY.frame_bytes, error=None)
     failed = dict(run, error='no match within 3 s (discovery failed)')
-    lines = db.format_table([run, failed]).splitlines()
+    lines = db.format_results([run, failed]).splitlines()
     assert len(lines) == 4
     assert '| 1 / 1 |' in lines[2] and lines[3].endswith('(discovery failed) |')
 

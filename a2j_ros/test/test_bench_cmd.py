@@ -11,6 +11,7 @@ from a2j_ros.cli import main
 from a2j_ros.core import bench
 from a2j_ros.core.config import CropConfig
 from a2j_ros.core.errors import InputError
+from a2j_ros.core.text_table import format_table
 
 
 def test_time_call_counts_calls_and_reports_ms():
@@ -62,11 +63,14 @@ def test_bench_crops_look_like_normalised_depth():
 
 
 def test_format_table_aligns_and_marks_missing():
-    text = bench.format_table([{'a': 'x', 'b': 1.234}, {'a': 'long', 'b': None}],
-                              [('a', 'name', None), ('b', 'value', '{:.1f}')])
+    text = format_table([{'a': 'x', 'b': 1.234}, {'a': 'long', 'b': None}],
+                        [('a', 'name', None), ('b', 'value', '{:.1f}')])
     lines = text.splitlines()
     assert lines[0].split() == ['name', 'value'] and lines[2].split() == ['x', '1.2']
     assert lines[3].split() == ['long', '-'] and len(set(map(len, lines))) == 1
+    markdown = format_table([{'a': 'x', 'b': 1.25}], [('a', 'name', None), ('b', 'v', '{}')],
+                            markdown=True)
+    assert markdown.splitlines() == ['| name | v |', '| --- | ---: |', '| x | 1.25 |']
 
 
 def test_matmul_peak_is_positive():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from a2j_ros.core.errors import DatasetError, InputError
-from a2j_ros.core.evaluate import evaluate_files, evaluate_predictions, format_table
+from a2j_ros.core.evaluate import evaluate_files, evaluate_predictions, format_report
 from a2j_ros.core.presets import get_preset
 
 # Paper Table 5 (ITOP front view, AP at 10 cm per joint, left/right averaged).
@@ -62,7 +62,7 @@ def test_report_contents_for_hands():
     assert curve['thresholds_mm'] == list(map(float, range(81)))
     assert curve['percent'][-1] == pytest.approx(100.0 * np.mean(errors.max(1) <= 80))
     assert 'map_10cm' not in report
-    table = format_table(report)
+    table = format_report(report)
     assert 'mean_error_mm' in table and 'wrist_thumb_side' in table
 
 
@@ -72,7 +72,7 @@ def test_report_for_bodies_has_map_and_longer_curve():
     errors = np.linalg.norm(pred - gt, axis=-1)
     assert report['map_10cm'] == pytest.approx(100 * np.mean(errors < 100), abs=1e-3)
     assert report['success_curve']['thresholds_mm'][-1] == 300.0
-    assert 'AP@10cm' in format_table(report)
+    assert 'AP@10cm' in format_report(report)
 
 
 def test_pdj_report_for_2d_layout():
@@ -82,7 +82,7 @@ def test_pdj_report_for_2d_layout():
     assert list(report['pdj']) == ['0.05', '0.10', '0.15', '0.20']
     assert report['pdj']['0.20'] >= report['pdj']['0.05']
     assert report['pdj_average'] == pytest.approx(np.mean(list(report['pdj'].values())))
-    assert 'PDJ@0.05' in format_table(report)
+    assert 'PDJ@0.05' in format_report(report)
 
 
 @pytest.mark.parametrize('pred_shape, gt_shape, layout, metric, match', [

@@ -176,7 +176,7 @@ def test_demo_checkpoint_joints_near_ground_truth(harness_factory):
 
 
 def test_bench_node_breaks_the_frame_down_by_stage(checkpoint):
-    from a2j_ros.ros.bench_node import format_table, run_benchmark, STAGE_ORDER
+    from a2j_ros.ros.bench_node import format_result, run_benchmark, STAGE_ORDER
     start = time.perf_counter()
     result = run_benchmark(checkpoint, frames=2, width=160, height=120, warmup=1)
     elapsed_ms = (time.perf_counter() - start) * 1e3
@@ -192,7 +192,7 @@ def test_bench_node_breaks_the_frame_down_by_stage(checkpoint):
     assert sum(2 * result[s]['total'] for s in ('topic', 'nearest')) < elapsed_ms
     # the nearest search reads the depth image, the topic source only copies the boxes
     assert result['nearest']['roi'] > result['topic']['roi'] >= 0
-    table = format_table(result)
+    table = format_result(result)
     assert 'overhead beyond network (wall)' in table and '160x120' in table
 
 

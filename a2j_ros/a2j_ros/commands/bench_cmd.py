@@ -390,7 +390,7 @@ def _describe_machine(info):
 
 
 def _table(rows):
-    from a2j_ros.core.bench import format_table
+    from a2j_ros.core.text_table import format_table
     return format_table([r for r in rows if not r.get('skipped')], COLUMNS)
 
 

@@ -112,7 +112,7 @@ def _write_json(report, path):
 
 def run(args):
     """Evaluate and print the table; return the exit code."""
-    from a2j_ros.core.evaluate import format_table
+    from a2j_ros.core.evaluate import format_report
     preset = PRESETS[args.dataset]
     try:
         if args.checkpoint:
@@ -123,7 +123,7 @@ def run(args):
             report = _report_from_checkpoint(args, preset)
         else:
             report = _report_from_files(args, preset)
-        print(format_table(report))
+        print(format_report(report))
         if args.json:
             _write_json(report, args.json)
             print(f'report: {args.json}')

@@ -152,22 +152,6 @@ def _as_float64(values):
     return np.asarray(values, dtype=np.float64)
 
 
-def format_table(rows, columns):
-    """Return rows (dicts) as a fixed-width text table; ``columns`` = [(key, header, fmt)]."""
-    cells = [[header for _, header, _ in columns]]
-    for row in rows:
-        line = []
-        for key, _, fmt in columns:
-            value = row.get(key)
-            line.append('-' if value is None else (fmt.format(value) if fmt else str(value)))
-        cells.append(line)
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
-    out = ['  '.join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in
-                     enumerate(zip(r, widths))) for r in cells]
-    out.insert(1, '  '.join('-' * w for w in widths))
-    return '\n'.join(out)
-
-
 __all__ = ['DEFAULT_BODY_BOX_MM', 'bench_crop_config', 'bench_crops', 'calibrate_batchnorm',
-           'count_flops', 'format_table', 'joint_difference_mm', 'machine_peaks',
+           'count_flops', 'joint_difference_mm', 'machine_peaks',
            'matmul_peak', 'mm_per_crop_unit', 'time_call']

@@ -215,8 +215,9 @@ def headline(report):
     return 'mean_error_mm', report['mean_error_mm'], 'mm'
 
 
-def format_table(report):
-    """Return a plain-text table of the report: overall, then one line per joint."""
+def format_report(report):
+    """Return the report as text: overall figures, then a table with one row per joint."""
+    from a2j_ros.core.text_table import format_table
     key, value, unit = headline(report)
     lines = [f"{report.get('dataset', report['layout'])}: {report['num_frames']} frames, "
              f"{report['num_joints']} joints ({report['layout']})",
@@ -225,30 +226,23 @@ def format_table(report):
     if report['metric'] == 'pdj':
         ratios = list(report['pdj'])
         lines.append('  '.join(f'PDJ@{r}: {report["pdj"][r]:.2f}%' for r in ratios))
-        lines.append(f"{'joint':<18}" + ''.join(f'{"@" + r:>9}' for r in ratios))
-        for name in names:
-            lines.append(f'{name:<18}' + ''.join(
-                f'{report["per_joint_pdj"][r][name]:>9.2f}' for r in ratios))
+        rows = [dict({'joint': name}, **{r: report['per_joint_pdj'][r][name] for r in ratios})
+                for name in names]
+        lines.append(format_table(rows, [('joint', 'joint', None)]
+                                  + [(r, '@' + r, '{:.2f}') for r in ratios]))
         return '\n'.join(lines)
     curve = report['success_curve']
     marks = [t for t in (10, 20, 30, 40, 50, 80, 100, 150, 200, 300)
              if t in curve['thresholds_mm']][:6]
     lines.append('frames with all joints within: ' + ', '.join(
         f"{t} mm {curve['percent'][curve['thresholds_mm'].index(t)]:.1f}%" for t in marks))
-    header = f"{'joint':<18}{'error mm':>10}"
+    rows = [{'joint': name, 'error': report['per_joint_error_mm'][name],
+             'ap': report.get('per_joint_ap_10cm', {}).get(name)} for name in names]
+    rows.append({'joint': 'mean', 'error': report['mean_error_mm'], 'ap': report.get('map_10cm')})
+    columns = [('joint', 'joint', None), ('error', 'error mm', '{:.2f}')]
     if report['metric'] == 'map':
-        header += f"{'AP@10cm %':>11}"
-    lines.append(header)
-    for name in names + ['mean']:
-        if name == 'mean':
-            row = f"{'mean':<18}{report['mean_error_mm']:>10.2f}"
-            if report['metric'] == 'map':
-                row += f"{report['map_10cm']:>11.2f}"
-        else:
-            row = f"{name:<18}{report['per_joint_error_mm'][name]:>10.2f}"
-            if report['metric'] == 'map':
-                row += f"{report['per_joint_ap_10cm'][name]:>11.2f}"
-        lines.append(row)
+        columns.append(('ap', 'AP@10cm %', '{:.2f}'))
+    lines.append(format_table(rows, columns))
     if report['metric'] == 'map':
         lines.append('AP@10cm, left/right averaged: ' + ', '.join(
             f'{k} {v:.2f}' for k, v in report['per_joint_ap_10cm_grouped'].items()))
@@ -263,4 +257,4 @@ def format_table(report):
 
 
 __all__ = ['evaluate_predictions', 'evaluate_files', 'predict_dataset', 'evaluate_dataset',
-           'format_table', 'headline', 'MAP_THRESHOLD_MM']
+           'format_report', 'headline', 'MAP_THRESHOLD_MM']

@@ -213,14 +213,14 @@ def _load_average():
         return None
 
 
-def format_table(result):
+def format_result(result):
     """Return the benchmark result as a printable table, one column per ROI source."""
+    from a2j_ros.core.text_table import format_table
     sources = result['sources']
     lines = [f'pose node frame path: {result["image"]} 16UC1 depth, hand model input '
              f'{result["input_size"]}, {result["device"]}, median of '
              f'{result[sources[0]]["frames"]} frames, ms per frame (load average '
-             f'{result.get("load_average")} on {os.cpu_count()} CPUs)',
-             f'  {"stage":34s}' + ''.join(f'{s:>10s}' for s in sources)]
+             f'{result.get("load_average")} on {os.cpu_count()} CPUs)']
     labels = {'convert': 'convert (Image -> mm)', 'roi': 'roi (read / nearest search)',
               'prepare': 'prepare (hand centre)', 'crop': 'crop', 'net': 'network',
               'decode': 'decode (uncrop, unproject)',
@@ -228,13 +228,13 @@ def format_table(result):
               'publish': 'publish (SkeletonArray, MarkerArray)',
               'stats': 'diagnostics bookkeeping', 'other': 'other (total - stages)',
               'total': 'total'}
-    for key in STAGE_ORDER:
-        lines.append(f'  {labels[key]:34s}' + ''.join(f'{result[s][key]:10.2f}'
-                                                       for s in sources))
-    for key, label in (('overhead', 'overhead beyond network (wall)'),
-                       ('overhead_cpu', 'overhead beyond network (CPU)'),
-                       ('instances', 'tracks per frame (mean)')):
-        lines.append(f'  {label:34s}' + ''.join(f'{result[s][key]:10.2f}' for s in sources))
+    labels.update(overhead='overhead beyond network (wall)',
+                  overhead_cpu='overhead beyond network (CPU)',
+                  instances='tracks per frame (mean)')
+    rows = [dict({'stage': labels[key]}, **{s: result[s][key] for s in sources})
+            for key in STAGE_ORDER + ('overhead', 'overhead_cpu', 'instances')]
+    lines.append(format_table(rows, [('stage', 'stage', None)]
+                              + [(s, s, '{:.2f}') for s in sources]))
     return '\n'.join(lines)
 
 
@@ -264,7 +264,7 @@ def main(argv=None):
     sources = SOURCES if args.roi_source == 'both' else (args.roi_source,)
     result = run_benchmark(args.checkpoint, args.frames, width, height, args.device,
                            args.input_size, sources=sources, sequence=args.sequence)
-    print(json.dumps(result, indent=1) if args.json else format_table(result))
+    print(json.dumps(result, indent=1) if args.json else format_result(result))
     return 0
 
 
