@@ -296,7 +296,7 @@ def instance_timing(predictor, crops, instances, rounds, warmup):
 
 def format_instances(rows):
     """Return the instance table of rows that have one."""
-    from a2j_ros.core.bench import format_table
+    from a2j_ros.core.text_table import format_table
     return format_table([r for r in rows if 'ratio' in r], INSTANCE_COLUMNS)
 
 
