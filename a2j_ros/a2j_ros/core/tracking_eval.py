@@ -162,11 +162,13 @@ ROWS = (('mean_error_mm', 'mean 3D error (mm)'), ('jitter_mm', 'jitter (mm)'),
         ('track_ms_p95', 'tracking+smoothing ms p95'))
 
 
-def format_table(per_frame, tracked):
+def format_comparison(per_frame, tracked):
     """Return the two runs side by side, with the jitter reduction."""
-    lines = [f'{"":32s} {"per-frame":>12s} {"tracked":>12s}']
-    for key, label in ROWS:
-        lines.append(f'{label:32s} {str(per_frame.get(key)):>12s} {str(tracked.get(key)):>12s}')
+    from a2j_ros.core.text_table import format_table
+    rows = [{'label': label, 'per_frame': per_frame.get(key), 'tracked': tracked.get(key)}
+            for key, label in ROWS]
+    lines = [format_table(rows, [('label', '', None), ('per_frame', 'per-frame', None),
+                                 ('tracked', 'tracked', None)])]
     if per_frame.get('jitter_mm') and tracked.get('jitter_mm') is not None:
         cut = 100.0 * (1.0 - tracked['jitter_mm'] / per_frame['jitter_mm'])
         lines.append(f'jitter reduction: {cut:.1f} %')
@@ -237,7 +239,7 @@ def main(argv=None):
             f'drop {args.drop:g}, ROIs {args.roi_source}, refine {args.refine}, follow '
             f'{not args.no_follow}) with {args.checkpoint}')
     print(head)
-    print(format_table(runs['per_frame'], runs['tracked']))
+    print(format_comparison(runs['per_frame'], runs['tracked']))
     if args.plot:
         from a2j_ros.core.temporal_metrics import plot_temporal
         print('plot:', plot_temporal(runs['tracked'], args.plot, head.split(' with ')[0]))
