@@ -203,14 +203,18 @@ def realsense(path):
 
 
 def azure_kinect(path):
-    """Write a bag.
+    """Write a bag: the Azure Kinect driver's layout, sqlite3.
 
-    Azure Kinect layout, sqlite3: /depth/image_raw 32FC1 beside an /ir/image_raw mono16.
+    /depth/image_raw 32FC1 (not rectified: rational_polynomial camera_info with non-zero D)
+    beside an /ir/image_raw mono16 and its camera_info.
     """
-    messages = frames(depth_topic='/depth/image_raw', info_topic='/depth/camera_info',
-                      encoding='32FC1')
+    d = (0.5, -2.6, 0.0002, -0.0001, 1.5, 0.4, -2.4, 1.4)
+    messages = []
     for i in range(FRAMES):
         stamp = T0 + i * PERIOD
+        messages.append(('/depth/camera_info', info(stamp, model='rational_polynomial', d=d),
+                         stamp))
+        messages.append(('/depth/image_raw', image(stamp, encoding='32FC1', i=i), stamp + 1))
         messages.append(('/ir/image_raw', image(stamp, encoding='mono16'), stamp + 2))
         messages.append(('/ir/camera_info', info(stamp), stamp + 2))
     return write_bag(path, messages, storage='sqlite3')
@@ -225,21 +229,17 @@ def duplicate_stamps(path):
     return write_bag(path, frames(stamps=stamps, **OURS))
 
 
-def truncated_image(path):
-    """Write a bag: Frame 3's depth CDR payload cut in half."""
-    messages = frames(**OURS)
-    depth = [k for k, m in enumerate(messages) if m[0] == '/camera/depth/image_rect_raw']
-    topic, msg, log = messages[depth[3]]
-    messages[depth[3]] = (topic, _truncated(msg), log)
-    return write_bag(path, messages)
+def truncated_cdr(path):
+    """Write a bag: frame 3's depth CDR cut in half, frame 1's camera_info cut to 30 %.
 
-
-def truncated_info(path):
-    """Write a bag: Frame 2's camera_info CDR payload cut in half (frame 2 uses frame 1's info)."""
+    Frame 1 then uses frame 0's camera_info (the latest one played before it).
+    """
     messages = frames(**OURS)
-    infos = [k for k, m in enumerate(messages) if m[0] == '/camera/depth/camera_info']
-    topic, msg, log = messages[infos[2]]
-    messages[infos[2]] = (topic, _truncated(msg, 0.3), log)
+    for topic, k, fraction in (('/camera/depth/image_rect_raw', 3, 0.5),
+                               ('/camera/depth/camera_info', 1, 0.3)):
+        where = [n for n, m in enumerate(messages) if m[0] == topic][k]
+        name, msg, log = messages[where]
+        messages[where] = (name, _truncated(msg, fraction), log)
     return write_bag(path, messages, storage='sqlite3')
 
 
@@ -284,21 +284,6 @@ def compressed_only(path, fmt='16UC1; compressedDepth png', storage='mcap'):
 def compressed_rvl(path):
     """Write a bag: compressedDepth rvl in a sqlite3 bag."""
     return compressed_only(path, '16UC1; compressedDepth rvl', 'sqlite3')
-
-
-def distorted(path):
-    """Write a bag.
-
-    A non-rectified depth topic: rational_polynomial camera_info with non-zero D.
-    """
-    messages = []
-    for i in range(FRAMES):
-        stamp = T0 + i * PERIOD
-        messages.append(('/camera/depth/camera_info',
-                         info(stamp, model='rational_polynomial',
-                              d=(0.1, -0.05, 0.001, 0.0, 0.01, 0.0, 0.0, 0.0)), stamp))
-        messages.append(('/camera/depth/image_raw', image(stamp, i=i), stamp + 1))
-    return write_bag(path, messages)
 
 
 def infrared_only(path):
@@ -363,10 +348,9 @@ def wrong_encoding(path):
 
 BAGS = {
     'ours_gt.mcap': ours_gt, 'realsense': realsense, 'azure.db3': azure_kinect,
-    'duplicate_stamps.mcap': duplicate_stamps, 'truncated_image.mcap': truncated_image,
-    'truncated_info.db3': truncated_info, 'info_after_frame.mcap': info_after_frame,
-    'resizing_info.mcap': resizing_info, 'compressed_png.mcap': compressed_only,
-    'compressed_rvl.db3': compressed_rvl, 'distorted.mcap': distorted,
+    'duplicate_stamps.mcap': duplicate_stamps, 'truncated_cdr.db3': truncated_cdr,
+    'info_after_frame.mcap': info_after_frame, 'resizing_info.mcap': resizing_info,
+    'compressed_png.mcap': compressed_only, 'compressed_rvl.db3': compressed_rvl,
     'infrared.mcap': infrared_only, 'two_cameras.mcap': two_cameras,
     'empty.mcap': empty_bag, 'no_metadata': no_metadata, 'truncated_file.mcap': truncated_file,
     'random.mcap': random_bytes, 'rgb.mcap': wrong_encoding,

@@ -67,7 +67,7 @@ def test_checkpoint_with_odd_content(tmp_path):
 
 
 def test_bag_reader(tmp_path):
-    from hostile_corpus import ours_gt, truncated_info
+    from hostile_corpus import ours_gt, truncated_cdr
 
     from a2j_ros.bag.reader import BagReader
 
@@ -77,7 +77,7 @@ def test_bag_reader(tmp_path):
                 pass
 
     rng = np.random.default_rng(RNG_SEED)
-    for name, build in (('good.mcap', ours_gt), ('good.db3', truncated_info)):
+    for name, build in (('good.mcap', ours_gt), ('good.db3', truncated_cdr)):
         good = build(tmp_path / name).read_bytes()
         _expect(read, tmp_path / f'fuzz_{name}', _mutations(good, rng, 20, 15), InputError)
 

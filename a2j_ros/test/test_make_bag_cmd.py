@@ -7,6 +7,7 @@ from a2j_ros.bag.reader import BagReader, read_frames
 from a2j_ros.bag.sources import roi_around_joints
 from a2j_ros.bag.topics import BagTopics
 from a2j_ros.cli import main as a2j_main
+from a2j_ros.core.errors import InputError
 
 
 def test_roi_around_joints_grows_and_clips():
@@ -79,3 +80,49 @@ def test_real_dataset_needs_its_folder(tmp_path, capsys):
     code = a2j_main(['make-bag', '--dataset', 'icvl', '--root', str(tmp_path / 'none'),
                      '--out', str(tmp_path / 'i.mcap'), '--no-progress'])
     assert code == 2 and not (tmp_path / 'i.mcap').exists()
+
+
+@pytest.mark.parametrize('rate,frames,match', [
+    (float('nan'), 3, 'finite'), (float('inf'), 3, 'finite'), (0.0, 3, 'finite'),
+    (2e9, 3, 'above 1 GHz'), (1e-9, 3, '2038'), (1e-3, 10**6, '2038')])
+def test_rates_that_cannot_make_stamps(rate, frames, match):
+    from a2j_ros.bag.make_bag import check_rate
+    with pytest.raises(InputError, match=match):
+        check_rate(rate, frames)
+    assert check_rate(30.0, 100) == 33_333_333
+
+
+@pytest.mark.parametrize('topics,match', [
+    (BagTopics(depth='not a topic!!'), 'not a valid'), (BagTopics(depth='/a/1b'), 'not a valid'),
+    (BagTopics(depth='/a', camera_info='/a'), 'are both /a'),
+    (BagTopics(roi='/camera/depth/image_rect_raw'), 'are both'),
+    (BagTopics(depth=''), 'cannot be empty')])
+def test_topics_that_make_an_invalid_bag(tmp_path, topics, match):
+    with pytest.raises(InputError, match=match):
+        make_bag('synthetic_hand', tmp_path / 'x.mcap', frames=1, topics=topics,
+                 progress=False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_sigterm_removes_the_partial_bag(tmp_path):
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+    exe = shutil.which('a2j')
+    cmd = ([exe] if exe else [sys.executable, '-m', 'a2j_ros.cli']) + [
+        'make-bag', '--dataset', 'synthetic_hand', '--out', str(tmp_path / 'big.mcap'),
+        '--frames', '100000', '--no-progress']
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / '.big.partial').exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (tmp_path / '.big.partial').exists(), proc.communicate(timeout=5)
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert 'Traceback' not in err and 'terminated' in err
+    assert list(tmp_path.iterdir()) == []

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from a2j_ros.bag.frames import GroundTruth
-from a2j_ros.bag.replay_record import FrameOutcome, match_instances, paired_arrays, ReplayRecord
+from a2j_ros.bag.replay_record import (
+    FrameOutcome,
+    match_instances,
+    pair_answers,
+    paired_arrays,
+    ReplayRecord,
+)
 from a2j_ros.bag.report import format_summary, speed_section, write_report
 from a2j_ros.cli import main as a2j_main
 from a2j_ros.core.camera import PinholeCamera
@@ -109,3 +115,22 @@ def test_report_without_ground_truth_has_speed_only(tmp_path):
     assert report['speed']['latency_ms']['count'] == 5
     summary = format_summary(report)
     assert 'speed only' in summary and str(tmp_path / 'predictions.npz') in summary
+
+
+def _frame(index, stamp):
+    from a2j_ros.bag.frames import BagFrame
+    return BagFrame(index=index, stamp_ns=stamp, frame_id='', depth_mm=None, camera=None,
+                    encoding='16UC1')
+
+
+def test_live_answers_pair_by_stamp_and_order():
+    # frames 0-3 played at t = 1, 2, 3, 4 s; frames 1 and 2 share stamp 20.
+    frames = [_frame(0, 10), _frame(1, 20), _frame(2, 20), _frame(3, 30)]
+    sent = {0: 1.0, 1: 2.0, 2: 3.0, 3: 4.0}
+    answers = [(1.5, 10, 'a'), (2.5, 20, 'b'), (3.5, 20, 'c'), (3.6, 20, 'd'),
+               (0.5, 30, 'e'), (4.2, 99, 'f')]
+    pairs, unmatched = pair_answers(frames, sent, answers)
+    # the 2nd answer stamped 20 goes to the 2nd frame played with 20; a 3rd one has no frame;
+    # an answer before its frame was played (e) and a foreign stamp (f) are never frames.
+    assert pairs == {0: (1.5, 'a'), 1: (2.5, 'b'), 2: (3.5, 'c')}
+    assert unmatched == 3

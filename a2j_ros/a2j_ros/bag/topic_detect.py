@@ -187,6 +187,9 @@ def resolve_topics(bag, reader, depth=None, camera_info=None):
     preference: when the bag lacks them, the topics are detected as if none was named.
     """
     types = {c.topic: c.msgtype for c in reader.connections}
+    if sum(c.msgcount for c in reader.connections) == 0:
+        raise InputError(f'bag {bag} is empty: no messages (topics: '
+                         f'{", ".join(sorted(types)) or "none"})')
     if depth == DEPTH_TOPIC and depth not in types and depth + COMPRESSED_SUFFIX not in types:
         depth = None
     if camera_info == INFO_TOPIC and camera_info not in types:

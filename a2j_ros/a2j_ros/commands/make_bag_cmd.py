@@ -66,6 +66,7 @@ def run(args):
     """Write the bag and print its size; return the exit code."""
     from a2j_ros.bag.make_bag import make_bag
     from a2j_ros.bag.topics import BagTopics
+    from a2j_ros.commands import sigterm_as_exit
     from a2j_ros.core.errors import A2JError
 
     topics = BagTopics(depth=args.depth_topic, camera_info=args.info_topic,
@@ -74,16 +75,21 @@ def run(args):
         print('a2j make-bag: error: --no-sensor applies to --sequence only', file=sys.stderr)
         return 2
     try:
-        summary = make_bag(args.dataset, args.out, root=args.root, split=args.split,
-                           storage=args.storage, encoding=args.encoding, frames=args.frames,
-                           rate_hz=args.rate, pad_bytes=args.pad_rows,
-                           big_endian=args.big_endian, seed=args.seed, topics=topics,
-                           frame_id=args.frame_id, overwrite=args.force,
-                           compress=not args.no_compress, progress=not args.no_progress,
-                           sequence=args.sequence, sensor=not args.no_sensor)
-    except (A2JError, KeyError) as exc:
+        with sigterm_as_exit():
+            summary = make_bag(args.dataset, args.out, root=args.root, split=args.split,
+                               storage=args.storage, encoding=args.encoding,
+                               frames=args.frames, rate_hz=args.rate, pad_bytes=args.pad_rows,
+                               big_endian=args.big_endian, seed=args.seed, topics=topics,
+                               frame_id=args.frame_id, overwrite=args.force,
+                               compress=not args.no_compress, progress=not args.no_progress,
+                               sequence=args.sequence, sensor=not args.no_sensor)
+    except (A2JError, KeyError, OSError) as exc:
         print(f'a2j make-bag: error: {exc}', file=sys.stderr)
         return 2
+    except SystemExit:
+        print(f'a2j make-bag: terminated; the partial bag {args.out} was removed',
+              file=sys.stderr)
+        raise
     print(f"wrote {summary['path']}: {summary['frames']} frames, {summary['duration_s']:.2f} s "
           f"at {args.rate:g} Hz, {summary['storage']}, {args.encoding}")
     print(f"size {summary['bytes'] / 1e6:.2f} MB ({summary['bytes_per_frame'] / 1e3:.1f} kB "

@@ -108,8 +108,14 @@ def _say(record):
 def run(args):
     """Replay the bag, write the report and print its summary; return the exit code."""
     from a2j_ros.bag.report import format_summary, write_report
+    from a2j_ros.commands import sigterm_as_exit
     from a2j_ros.core.errors import A2JError
 
+    with sigterm_as_exit():     # the live node process is stopped on SIGTERM too
+        return _run(args, format_summary, write_report, A2JError)
+
+
+def _run(args, format_summary, write_report, A2JError):
     topics = _topics(args)
     try:
         if args.mode == 'live':

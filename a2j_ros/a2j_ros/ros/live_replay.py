@@ -297,8 +297,8 @@ def _wait_ready(player, node_name, namespace, pubs, skeleton_sub, child, pose_no
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if child is not None and not child.alive():
-            raise LiveReplayError(f'the pose node exited with code {child.proc.returncode}; '
-                                  f'its log ({child.log_path}) ends with:\n{child.tail()}')
+            raise LiveReplayError(f'the pose node exited with code {child.proc.returncode}'
+                                  f'{child.tail()}')
         if pose_node is not None and getattr(pose_node, 'configure_error', ''):
             raise LiveReplayError(f'the pose node could not start: {pose_node.configure_error}')
         if (skeleton_sub.get_publisher_count() > 0
@@ -309,9 +309,8 @@ def _wait_ready(player, node_name, namespace, pubs, skeleton_sub, child, pose_no
             time.sleep(0.2)     # discovery is symmetric but not simultaneous
             return
         time.sleep(0.1)
-    tail = f'; its log ({child.log_path}) ends with:\n{child.tail()}' if child else ''
     raise LiveReplayError(f'the pose node did not connect within {timeout_s:g} s '
-                          f'(--startup-timeout){tail}')
+                          f'(--startup-timeout){child.tail() if child else ""}')
 
 
 def _image_message(msg, depth_mm, encoding):

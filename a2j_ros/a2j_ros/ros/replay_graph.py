@@ -117,12 +117,14 @@ class PoseNodeProcess:
         """Return True while the node process runs."""
         return self.proc.poll() is None
 
-    def tail(self, lines=15):
-        """Return the last ``lines`` lines of the node's log."""
+    def tail(self):
+        """Return '; its log (PATH) ends with: LINE' (the last non-empty line), for errors."""
         try:
-            return '\n'.join(self.log_path.read_text().splitlines()[-lines:])
+            lines = [line for line in self.log_path.read_text().splitlines() if line.strip()]
         except OSError:
-            return ''
+            lines = []
+        last = f' ends with: {lines[-1].strip()}' if lines else ' is empty'
+        return f'; its log ({self.log_path}){last}'
 
     def stop(self, grace_s=5.0):
         """End the node as ``ros2 launch`` does: SIGINT, then SIGTERM, then SIGKILL."""
