@@ -26,6 +26,7 @@ class FrameOutcome:
     latency_s: Optional[float] = None   # offline: pipeline time; live: publish -> received
     received: bool = True               # False: skipped (see skip_kind) or, live, dropped
     skip_kind: str = ''                 # why the frame was not estimated (bag.frames.BagFrame)
+    track_ids: Optional[np.ndarray] = None  # (M,) the node's Skeleton.id (live); None = index
     skip_reason: str = ''
 
     @classmethod

@@ -103,7 +103,8 @@ def _skeleton_outcome(index, msg, ground_truth, num_joints):
                      for s in skeletons], dtype=np.int64)
     return FrameOutcome(index=index, stamp_ns=0, pred_xyz_mm=xyz, pred_uvd=uvd,
                         confidence=conf.reshape(len(skeletons), -1), rois=rois,
-                        ground_truth=ground_truth)
+                        ground_truth=ground_truth,
+                        track_ids=np.array([int(s.id) for s in skeletons], dtype=np.int64))
 
 
 class _Recorder:

@@ -89,6 +89,7 @@ def scoped_environ(overrides):
 # The child ends itself when this process goes away (Linux: parent-death signal), so a
 # replay killed hard leaves no pose node behind.
 _CHILD_CODE = """import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)    # until rclpy sets its own: no traceback
 try:
     import ctypes
     ctypes.CDLL(None).prctl(1, signal.SIGTERM)      # PR_SET_PDEATHSIG
